@@ -64,7 +64,7 @@ bench:
 tools: $(STATICCHECK) $(GOVULNCHECK)
 
 $(STATICCHECK):
-	GOBIN=$(TOOLS_DIR) go install honnef.co/go/tools/cmd/staticcheck@2026.1
+	GOBIN=$(TOOLS_DIR) go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 $(GOVULNCHECK):
 	GOBIN=$(TOOLS_DIR) go install golang.org/x/vuln/cmd/govulncheck@v1.9.0
