@@ -1,6 +1,7 @@
 package templatecheck
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,7 +124,7 @@ func TestChecksCatchMutations(t *testing.T) {
 		{
 			name: "route missing from the authorization matrix",
 			mutate: func(t *testing.T, root string) {
-				editFile(t, filepath.Join(root, "api-docs", "authorization.yaml"), "path: /v1/me/sessions,", "path: /v1/me/sessionz,")
+				editFile(t, filepath.Join(root, "api-docs", "authorization.yaml"), `path: "/v1/me/sessions",`, `path: "/v1/me/sessionz",`)
 			},
 			wantCheck: "authorization",
 			wantText:  "route has no rule",
@@ -204,5 +205,42 @@ func mustRemove(t *testing.T, p string) {
 	t.Helper()
 	if err := os.RemoveAll(p); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSecurityDocReferences keeps docs/security.md true: every code path and
+// test it cites must exist.
+func TestSecurityDocReferences(t *testing.T) {
+	repo, err := Load(repoRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range repo.DocReferences("docs/security.md") {
+		t.Error(p)
+	}
+}
+
+func TestDocReferencesCatchStaleCitations(t *testing.T) {
+	root := copyRepo(t)
+	if err := os.MkdirAll(filepath.Join(root, "docs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	doc := "| x | `shared/nowhere/file.go` | `infra/templatecheck: TestRepository, TestDoesNotExist` |\n"
+	if err := os.WriteFile(filepath.Join(root, "docs", "x.md"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	copyTree(t, filepath.Join(repoRoot(t), "infra", "templatecheck"), filepath.Join(root, "infra", "templatecheck"))
+	repo, err := Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(repo.DocReferences("docs/x.md"))
+	for _, want := range []string{"shared/nowhere/file.go", "TestDoesNotExist"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("stale citation %s not reported: %s", want, got)
+		}
+	}
+	if strings.Contains(got, "TestRepository,") || strings.Contains(got, ": TestRepository") {
+		t.Errorf("existing test reported as missing: %s", got)
 	}
 }

@@ -177,6 +177,9 @@ func render(resp Response, err error, requestID string) (events.APIGatewayProxyR
 		}
 		if len(resp.Body) > 0 {
 			out.Body = string(resp.Body)
+			if out.Headers["Content-Type"] == "" {
+				out.Headers["Content-Type"] = contentTypeJSON
+			}
 		} else {
 			delete(out.Headers, "Content-Type")
 		}

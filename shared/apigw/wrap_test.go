@@ -60,6 +60,9 @@ func TestWrapOutcomes(t *testing.T) {
 		{name: "204", h: func(context.Context, events.APIGatewayProxyRequest) (apigw.Response, error) {
 			return apigw.NoContent()
 		}, wantStatus: 204, wantBody: ``, wantHeaders: map[string]string{"Content-Type": ""}, wantLevel: "INFO"},
+		{name: "hand-built body defaults to json", h: func(context.Context, events.APIGatewayProxyRequest) (apigw.Response, error) {
+			return apigw.Response{Status: http.StatusOK, Body: []byte(`[]`)}, nil
+		}, wantStatus: 200, wantBody: `[]`, wantHeaders: map[string]string{"Content-Type": "application/json"}, wantLevel: "INFO"},
 		{name: "handler cannot weaken security headers", h: func(context.Context, events.APIGatewayProxyRequest) (apigw.Response, error) {
 			r, err := apigw.JSON(http.StatusOK, body{})
 			return r.WithHeader("Cache-Control", "public, max-age=3600").WithHeader("access-control-allow-origin", "*"), err

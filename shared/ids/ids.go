@@ -15,19 +15,22 @@ import (
 // Prefix names the type of the thing an ID identifies.
 type Prefix string
 
-// The prefixes DESIGN.md assigns. Session is used for session IDs (the "sid"
-// access-token claim).
+// The prefixes DESIGN.md assigns, plus ses (session IDs, the "sid"
+// access-token claim), inv (invites), rev (reviews) and ntf (notifications).
 const (
-	User        Prefix = "usr"
-	Org         Prefix = "org"
-	Program     Prefix = "prg"
-	Task        Prefix = "tsk"
-	Application Prefix = "app"
-	Enrollment  Prefix = "enr"
-	Submission  Prefix = "sub"
-	Upload      Prefix = "upl"
-	Certificate Prefix = "crt"
-	Session     Prefix = "ses"
+	User         Prefix = "usr"
+	Org          Prefix = "org"
+	Program      Prefix = "prg"
+	Task         Prefix = "tsk"
+	Application  Prefix = "app"
+	Enrollment   Prefix = "enr"
+	Submission   Prefix = "sub"
+	Upload       Prefix = "upl"
+	Certificate  Prefix = "crt"
+	Session      Prefix = "ses"
+	Invite       Prefix = "inv"
+	Review       Prefix = "rev"
+	Notification Prefix = "ntf"
 )
 
 const (

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-var allPrefixes = []Prefix{User, Org, Program, Task, Application, Enrollment, Submission, Upload, Certificate, Session}
+var allPrefixes = []Prefix{User, Org, Program, Task, Application, Enrollment, Submission, Upload, Certificate, Session, Invite, Review, Notification}
 
 func TestNewIsValidForEveryPrefix(t *testing.T) {
 	for _, p := range allPrefixes {

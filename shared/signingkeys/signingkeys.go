@@ -38,7 +38,10 @@ type Source struct {
 	refreshedAt time.Time
 }
 
-var _ token.KeySource = (*Source)(nil)
+var (
+	_ token.KeySource = (*Source)(nil)
+	_ token.Refresher = (*Source)(nil)
+)
 
 // Option configures a Source.
 type Option func(*Source)

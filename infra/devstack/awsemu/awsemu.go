@@ -82,6 +82,9 @@ type Endpoints struct {
 // Emulators is a running set of emulated AWS services.
 type Emulators struct {
 	opts      Options
+	// dynamoCalls counts DynamoDB operations served, for the benchmarks'
+	// calls-per-request report.
+	dynamoCalls *opCounter
 	log       *slog.Logger
 	endpoints Endpoints
 	servers   []*service
@@ -122,7 +125,7 @@ func Start(ctx context.Context, opts Options) (_ *Emulators, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Emulators{opts: opts, log: opts.Logger.With("component", "awsemu")}
+	e := &Emulators{opts: opts, log: opts.Logger.With("component", "awsemu"), dynamoCalls: newOpCounter()}
 	defer func() {
 		if err != nil {
 			_ = e.Close()
@@ -161,7 +164,7 @@ func Start(ctx context.Context, opts Options) (_ *Emulators, err error) {
 		h    http.Handler
 		url  *string
 	}{
-		{"DynamoDB", opts.DynamoDBPort, newDynamoDB(), &e.endpoints.DynamoDB},
+		{"DynamoDB", opts.DynamoDBPort, newDynamoDB(e.dynamoCalls), &e.endpoints.DynamoDB},
 		{"S3", opts.S3Port, s3Handler, &e.endpoints.S3},
 		{"KMS", opts.KMSPort, e.kms, &e.endpoints.KMS},
 		{"Secrets Manager", opts.SecretsManagerPort, e.secrets, &e.endpoints.SecretsManager},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/truora/minidyn/server"
 )
@@ -26,18 +27,54 @@ const maxDynamoDBBody = 16 << 20
 // operations into a DynamoDB-shaped UnknownOperationException and fills the
 // TableStatus minidyn leaves empty, so SDK waiters (TableExists) finish.
 type dynamoFront struct {
-	next http.Handler
+	next  http.Handler
+	calls *opCounter
 }
 
 var _ http.Handler = (*dynamoFront)(nil)
 
-func newDynamoDB() http.Handler {
-	return &dynamoFront{next: server.NewServer()}
+func newDynamoDB(calls *opCounter) http.Handler {
+	return &dynamoFront{next: server.NewServer(), calls: calls}
 }
+
+// opCounter counts operations by name; safe for concurrent use.
+type opCounter struct {
+	mu     sync.Mutex
+	counts map[string]int64
+}
+
+func newOpCounter() *opCounter { return &opCounter{counts: map[string]int64{}} }
+
+func (c *opCounter) add(op string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.counts[op]++
+	c.mu.Unlock()
+}
+
+func (c *opCounter) snapshot() map[string]int64 {
+	out := map[string]int64{}
+	if c == nil {
+		return out
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, v := range c.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// DynamoDBCalls returns how many DynamoDB operations of each kind the
+// emulator has served so far (benchmarks diff two snapshots).
+func (e *Emulators) DynamoDBCalls() map[string]int64 { return e.dynamoCalls.snapshot() }
 
 func (f *dynamoFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	op := target[strings.LastIndex(target, ".")+1:]
+	f.calls.add(op)
 	if r.Method == http.MethodPost && !minidynOps[op] {
 		writeDynamoError(w, "UnknownOperationException", fmt.Sprintf("operation %q is not supported by the local DynamoDB (minidyn)", op))
 		return

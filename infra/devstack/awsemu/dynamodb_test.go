@@ -1,6 +1,7 @@
 package awsemu
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -103,5 +104,22 @@ func TestDynamoDBUnsupportedOperation(t *testing.T) {
 	})
 	if code := errorCode(err); code != "UnknownOperationException" {
 		t.Fatalf("UpdateTimeToLive error code = %q, want UnknownOperationException", code)
+	}
+}
+
+func TestDynamoDBCallsAreCounted(t *testing.T) {
+	e := start(t, Options{})
+	before := e.DynamoDBCalls()
+	db := e.Clients().DynamoDB
+	for range 3 {
+		_, _ = db.ListTables(context.Background(), &dynamodb.ListTablesInput{})
+		_, _ = db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("missing")})
+	}
+	after := e.DynamoDBCalls()
+	if got := after["DescribeTable"] - before["DescribeTable"]; got != 3 {
+		t.Errorf("DescribeTable counted %d times, want 3", got)
+	}
+	if got := after["ListTables"] - before["ListTables"]; got != 3 {
+		t.Errorf("unsupported ListTables counted %d times, want 3 (every request counts)", got)
 	}
 }

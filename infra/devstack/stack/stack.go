@@ -63,6 +63,9 @@ type Options struct {
 	Modules []Module
 	// NoGateways skips the REST and Lambda listeners (make invoke).
 	NoGateways bool
+	// DisableThrottling turns off the stage throttling the template's
+	// MethodSettings declare (load tests measure the functions, not it).
+	DisableThrottling bool
 }
 
 // Module is an optional part of the devstack started after the functions
@@ -183,6 +186,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		gw, err := restapi.New(restapi.Config{
 			Template: s.Template, Env: s.Env, Invoker: s.Runtime, Logger: opts.Logger,
 			Stage: s.param("Stage", "dev"), Region: Region, AccountID: AccountID,
+			DisableThrottling: opts.DisableThrottling,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("REST API: %w", err)

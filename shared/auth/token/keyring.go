@@ -304,6 +304,15 @@ type KeySource interface {
 	KeyRing(ctx context.Context) (*KeyRing, error)
 }
 
+// Refresher is implemented by a KeySource that can re-read its ring on
+// demand, bypassing its cache (signingkeys.Source does). Verifier calls it
+// when a token names a kid the cached ring does not hold: the ring may have
+// been rotated after it was cached. Implementations should rate-limit the
+// re-reads and may return the cached ring unchanged.
+type Refresher interface {
+	RefreshKeyRing(ctx context.Context) (*KeyRing, error)
+}
+
 // StaticKeyRing is a KeySource that always returns Ring: for tests and for
 // callers that refresh the ring themselves.
 type StaticKeyRing struct {

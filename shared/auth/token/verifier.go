@@ -44,9 +44,16 @@ type VerifierConfig struct {
 //     platform's formats (sub usr_, sid ses_, org org_ required for mentors
 //     and org admins).
 //
+// When the kid is well formed but not in the ring and the KeySource is also a
+// Refresher, the ring is re-read once and the lookup retried, so a warm
+// verifier accepts tokens signed by a key that was rotated in after it cached
+// the ring. The Refresher is expected to rate-limit these re-reads, since
+// the kid is chosen by whoever sent the token.
+//
 // It is safe for concurrent use.
 type Verifier struct {
 	keys     KeySource
+	refresh  Refresher // nil when keys cannot refresh
 	audience string
 	leeway   time.Duration
 	parser   *jwt.Parser
@@ -81,12 +88,13 @@ func NewVerifier(keys KeySource, cfg VerifierConfig) (*Verifier, error) {
 		// Canonical base64 only: no second spelling of the same signature.
 		jwt.WithStrictDecoding(),
 	)
-	return &Verifier{keys: keys, audience: cfg.Audience, leeway: cfg.Leeway, parser: parser}, nil
+	refresh, _ := keys.(Refresher)
+	return &Verifier{keys: keys, refresh: refresh, audience: cfg.Audience, leeway: cfg.Leeway, parser: parser}, nil
 }
 
 // Verify checks raw and returns its claims. Every rejection matches
 // ErrTokenInvalid (and one specific sentinel); any other error is a fault
-// loading the key ring.
+// loading (or refreshing) the key ring.
 func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	if len(raw) == 0 || len(raw) > maxTokenLen {
 		return Claims{}, reject(ErrTokenMalformed, "size")
@@ -98,6 +106,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 
 	var wc wireClaims
 	var kid string
+	var refreshErr error
 	_, err = v.parser.ParseWithClaims(raw, &wc, func(t *jwt.Token) (any, error) {
 		if t.Method != jwt.SigningMethodEdDSA {
 			return nil, ErrTokenSignature
@@ -113,11 +122,27 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 		}
 		kid, _ = t.Header["kid"].(string)
 		pub, ok := ring.Lookup(kid)
+		// A missing or malformed kid can never name a key, so it must not
+		// cost a Secrets Manager read.
+		if !ok && v.refresh != nil && validKeyID(kid) {
+			fresh, err := v.refresh.RefreshKeyRing(ctx)
+			if err != nil {
+				refreshErr = err
+				return nil, err
+			}
+			if fresh != nil {
+				pub, ok = fresh.Lookup(kid)
+			}
+		}
 		if !ok {
 			return nil, ErrUnknownKey
 		}
 		return pub, nil
 	})
+	if refreshErr != nil {
+		// Not a rejection: the token may be fine and the ring unreadable.
+		return Claims{}, fmt.Errorf("verify access token: refresh key ring: %w", refreshErr)
+	}
 	if err != nil {
 		return Claims{}, classify(err)
 	}

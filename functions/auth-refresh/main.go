@@ -1,0 +1,46 @@
+// Command auth-refresh is the POST /v1/auth/refresh Lambda: single-use
+// refresh-token rotation (shared/identity).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/vip-platform/backend/shared/identity"
+	"github.com/vip-platform/backend/shared/obs"
+	"github.com/vip-platform/backend/shared/platform"
+)
+
+const functionName = "auth-refresh"
+
+func main() {
+	if err := realMain(context.Background()); err != nil {
+		obs.New(os.Stdout, functionName, slog.LevelInfo).Error("init failed", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}
+
+// realMain wires the function once per cold start; StartHTTP serves
+// invocations and does not return.
+func realMain(ctx context.Context) error {
+	d, err := platform.Load(ctx, functionName)
+	if err != nil {
+		return err
+	}
+	issuer, err := d.Issuer()
+	if err != nil {
+		return fmt.Errorf("token issuer: %w", err)
+	}
+	svc, err := identity.New(identity.Deps{Store: d.Store, Auditor: d.Audit, Issuer: issuer, Clock: d.Now}, identity.FlowRefresh)
+	if err != nil {
+		return err
+	}
+	h, err := NewHandler(svc)
+	if err != nil {
+		return err
+	}
+	d.StartHTTP(h.Handle)
+	return nil
+}

@@ -1,0 +1,41 @@
+// Command me-sessions-list is the GET /v1/me/sessions Lambda: the caller's live sessions.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/vip-platform/backend/shared/account"
+	"github.com/vip-platform/backend/shared/obs"
+	"github.com/vip-platform/backend/shared/platform"
+)
+
+const functionName = "me-sessions-list"
+
+func main() {
+	if err := realMain(context.Background()); err != nil {
+		obs.New(os.Stdout, functionName, slog.LevelInfo).Error("init failed", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}
+
+// realMain wires the function once per cold start; StartHTTP serves
+// invocations and does not return.
+func realMain(ctx context.Context) error {
+	d, err := platform.Load(ctx, functionName)
+	if err != nil {
+		return err
+	}
+	lister, err := account.NewSessionLister(d.Store)
+	if err != nil {
+		return fmt.Errorf("build session lister: %w", err)
+	}
+	h, err := NewHandler(lister)
+	if err != nil {
+		return fmt.Errorf("build handler: %w", err)
+	}
+	d.StartHTTP(h.Handle)
+	return nil
+}

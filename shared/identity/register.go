@@ -1,0 +1,87 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vip-platform/backend/shared/apigw"
+	"github.com/vip-platform/backend/shared/audit"
+	"github.com/vip-platform/backend/shared/ids"
+	"github.com/vip-platform/backend/shared/store"
+)
+
+// Accepted is the body of every successful registration (openapi:
+// Accepted), identical whether the account was created or the address was
+// already taken.
+type Accepted struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// registered is the one answer Register gives.
+var registered = Accepted{
+	Status:  "accepted",
+	Message: "Registration received. If this address was not registered before, you can now sign in with it.",
+}
+
+// Register creates an intern account (no organization) for a new email.
+//
+// Every field is validated (the password against the policy, with the email
+// and display name as context) and every failing field reported. Then,
+// whether or not the address is taken, the password is hashed and the
+// conditional create runs, and the same Accepted is returned: see the
+// package documentation. Accepted registrations count against the source
+// IP's ScopeRegisterIP limit; a throttled IP gets a *ThrottledError.
+func (s *Service) Register(ctx context.Context, m Meta, in RegisterRequest) (Accepted, error) {
+	if err := s.require(FlowRegister); err != nil {
+		return Accepted{}, err
+	}
+	ipKeys := []limitKey{{ScopeRegisterIP, m.ipKey()}}
+	if err := s.checkLimits(ctx, m, "register", "", ipKeys); err != nil {
+		return Accepted{}, err
+	}
+	v := in.validate()
+	if !v.Failed("password") {
+		if reason := s.d.Policy.Reject(in.Password, in.Email, in.DisplayName); reason != "" {
+			v.Add("password", reason)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return Accepted{}, err
+	}
+	// Counted before the work, so concurrent requests cannot all slip in
+	// under the limit.
+	if err := s.countFailure(ctx, ipKeys); err != nil {
+		return Accepted{}, err
+	}
+
+	hash, err := s.d.Hasher.Hash(in.Password)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("register: %w", err)
+	}
+	u := store.User{
+		ID: ids.New(ids.User), Email: strings.TrimSpace(in.Email), DisplayName: strings.TrimSpace(in.DisplayName),
+		Role: apigw.RoleIntern, Status: store.UserActive, PasswordHash: hash,
+	}
+	err = s.d.Store.CreateUser(ctx, u)
+	switch {
+	case errors.Is(err, store.ErrEmailTaken):
+		if err := s.record(ctx, m, audit.Entry{
+			Action: "auth.register.duplicate", Outcome: audit.OutcomeFailure,
+			Reason: "email already registered",
+		}); err != nil {
+			return Accepted{}, err
+		}
+		return registered, nil
+	case err != nil:
+		return Accepted{}, fmt.Errorf("register: %w", err)
+	}
+	if err := s.record(ctx, m, audit.Entry{
+		Actor: u.ID, ActorRole: u.Role, Action: "auth.register", Target: u.ID, Outcome: audit.OutcomeSuccess,
+	}); err != nil {
+		return Accepted{}, err
+	}
+	return registered, nil
+}
