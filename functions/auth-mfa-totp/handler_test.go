@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,27 +15,44 @@ import (
 	"github.com/vip-platform/backend/shared/account/accounttest"
 	"github.com/vip-platform/backend/shared/apigw"
 	"github.com/vip-platform/backend/shared/apigw/apigwtest"
+	"github.com/vip-platform/backend/shared/identity"
 	"github.com/vip-platform/backend/shared/ids"
 	"github.com/vip-platform/backend/shared/keys"
 	"github.com/vip-platform/backend/shared/store"
 )
 
+// userPassword is the seeded users' password; samplePassword the one in the
+// sample event (events/auth-mfa-totp/enrol.json).
+const (
+	userPassword   = "correct horse battery staple"
+	samplePassword = "correct horse battery staple 2026"
+)
+
 func newHandler(t *testing.T, env *accounttest.Env) *Handler {
 	t.Helper()
-	m, err := account.NewMFA(env.Store, env.Envelope(), env.Audit, env.Clock.Now)
+	e, err := account.NewTOTPEnroller(env.Store, env.Envelope(), accounttest.Hasher(t), env.Limiter(t), env.Audit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHandler(m)
+	h, err := NewHandler(e)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return h
 }
 
+func passwordBody(pw string) string {
+	b, err := json.Marshal(map[string]string{"currentPassword": pw})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
 func enrol(t *testing.T, env *accounttest.Env, h *Handler, u store.User) (account.TOTPEnrollment, int, string) {
 	t.Helper()
-	resp := env.Serve(t, functionName, h.Handle, accounttest.Request(http.MethodPost, "/v1/auth/mfa/totp", "", accounttest.Principal(u, ids.New(ids.Session))))
+	req := accounttest.Request(http.MethodPost, "/v1/auth/mfa/totp", passwordBody(userPassword), accounttest.Principal(u, ids.New(ids.Session)))
+	resp := env.Serve(t, functionName, h.Handle, req)
 	var enr account.TOTPEnrollment
 	if resp.StatusCode == 200 {
 		if err := json.Unmarshal([]byte(resp.Body), &enr, json.RejectUnknownMembers(true)); err != nil {
@@ -47,7 +65,7 @@ func enrol(t *testing.T, env *accounttest.Env, h *Handler, u store.User) (accoun
 func TestEnrol(t *testing.T) {
 	env := accounttest.New(t)
 	h := newHandler(t, env)
-	u := env.User(t)
+	u := env.User(t, accounttest.WithPassword(t, userPassword))
 	other := env.User(t)
 
 	enr, status, body := enrol(t, env, h, u)
@@ -107,8 +125,8 @@ func TestEnrol(t *testing.T) {
 		t.Fatalf("audit = %+v", env.Audit.Entries())
 	}
 	for _, where := range []string{env.Logs.String(), auditText(env)} {
-		if strings.Contains(where, enr.Secret) {
-			t.Fatal("the secret was logged or audited")
+		if strings.Contains(where, enr.Secret) || strings.Contains(where, userPassword) {
+			t.Fatal("the secret or the password was logged or audited")
 		}
 	}
 
@@ -130,60 +148,147 @@ func auditText(env *accounttest.Env) string {
 }
 
 func TestEnrolRefused(t *testing.T) {
-	env := accounttest.New(t)
-	h := newHandler(t, env)
-	admin := env.Admin(t)
-	intern := env.User(t)
-	sid := ids.New(ids.Session)
-	ghost := apigw.Principal{UserID: ids.New(ids.User), Role: apigw.RoleIntern, SessionID: sid}
+	intern := func(t *testing.T, env *accounttest.Env) store.User {
+		return env.User(t, accounttest.WithPassword(t, userPassword))
+	}
 	tests := []struct {
-		name       string
-		method     string
-		principal  *apigw.Principal
-		body       string
-		query      map[string]string
-		wantStatus int
-		wantCode   string
+		name string
+		// setup seeds the caller (nil: no principal at all).
+		setup        func(t *testing.T, env *accounttest.Env) store.User
+		method       string
+		body         string
+		contentType  string
+		query        map[string]string
+		wantStatus   int
+		wantCode     string
+		wantField    string
+		wantAudit    []string
+		wantFailures int
 	}{
-		{name: "already enabled", principal: ptr(accounttest.Principal(admin, sid)), wantStatus: 409, wantCode: "conflict"},
-		{name: "no principal", wantStatus: 401, wantCode: "unauthorized"},
-		{name: "user gone", principal: &ghost, wantStatus: 401, wantCode: "unauthorized"},
-		{name: "body refused", principal: ptr(accounttest.Principal(intern, sid)), body: `{"secret":"JBSWY3DPEHPK3PXP"}`, wantStatus: 400, wantCode: "bad_request"},
-		{name: "query refused", principal: ptr(accounttest.Principal(intern, sid)), query: map[string]string{"secret": "x"}, wantStatus: 400, wantCode: "validation_failed"},
-		{name: "wrong method", method: http.MethodGet, principal: ptr(accounttest.Principal(intern, sid)), wantStatus: 405, wantCode: "method_not_allowed"},
+		{name: "wrong password", setup: intern, body: passwordBody("correct horse battery stapler"),
+			wantStatus: 403, wantCode: "invalid_credentials", wantAudit: []string{account.ActionMFAFailed}, wantFailures: 1},
+		{name: "already enabled", body: passwordBody(userPassword),
+			setup: func(t *testing.T, env *accounttest.Env) store.User {
+				u := intern(t, env)
+				env.EnableMFA(t, u.ID)
+				return u
+			},
+			wantStatus: 409, wantCode: "conflict"},
+		{name: "already enabled, wrong password", body: passwordBody("guess"),
+			setup: func(t *testing.T, env *accounttest.Env) store.User {
+				u := intern(t, env)
+				env.EnableMFA(t, u.ID)
+				return u
+			},
+			wantStatus: 403, wantCode: "invalid_credentials", wantAudit: []string{account.ActionMFAFailed}, wantFailures: 1},
+		{name: "throttled", body: passwordBody(userPassword),
+			setup: func(t *testing.T, env *accounttest.Env) store.User {
+				u := intern(t, env)
+				for range 5 {
+					if _, err := env.Limiter(t).Fail(accounttest.Ctx(t), identity.ScopePasswordChange, u.ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return u
+			},
+			wantStatus: 429, wantCode: "rate_limited", wantAudit: []string{"auth.throttled"}, wantFailures: 5},
+		{name: "missing currentPassword", setup: intern, body: `{}`, wantStatus: 400, wantCode: "validation_failed", wantField: "currentPassword"},
+		{name: "empty currentPassword", setup: intern, body: `{"currentPassword":""}`, wantStatus: 400, wantCode: "validation_failed", wantField: "currentPassword"},
+		{name: "currentPassword over 1024 characters", setup: intern, body: passwordBody(strings.Repeat("p", 1025)),
+			wantStatus: 400, wantCode: "validation_failed", wantField: "currentPassword"},
+		{name: "extra member", setup: intern, body: `{"currentPassword":"` + userPassword + `","secret":"JBSWY3DPEHPK3PXP"}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "member in another case", setup: intern, body: `{"CurrentPassword":"` + userPassword + `"}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "duplicate member", setup: intern, body: `{"currentPassword":"x","currentPassword":"` + userPassword + `"}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "wrong type", setup: intern, body: `{"currentPassword":12345}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "null", setup: intern, body: `{"currentPassword":null}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "no body", setup: intern, wantStatus: 400, wantCode: "bad_request"},
+		{name: "not JSON content", setup: intern, body: "currentPassword=" + userPassword, contentType: "application/x-www-form-urlencoded", wantStatus: 415, wantCode: "unsupported_media_type"},
+		{name: "body too large", setup: intern, body: passwordBody(strings.Repeat("p", 70_000)), wantStatus: 413, wantCode: "payload_too_large"},
+		{name: "query refused", setup: intern, body: passwordBody(userPassword), query: map[string]string{"secret": "x"}, wantStatus: 400, wantCode: "validation_failed"},
+		{name: "wrong method", setup: intern, method: http.MethodGet, wantStatus: 405, wantCode: "method_not_allowed"},
+		{name: "no principal", body: passwordBody(userPassword), wantStatus: 401, wantCode: "unauthorized"},
+		{name: "user gone", body: passwordBody(userPassword),
+			setup: func(*testing.T, *accounttest.Env) store.User {
+				return store.User{ID: ids.New(ids.User), Role: apigw.RoleIntern}
+			},
+			wantStatus: 401, wantCode: "unauthorized"},
+		{name: "suspended", body: passwordBody(userPassword),
+			setup: func(t *testing.T, env *accounttest.Env) store.User {
+				return env.User(t, accounttest.WithPassword(t, userPassword), accounttest.Status(store.UserSuspended))
+			},
+			wantStatus: 401, wantCode: "unauthorized"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			env := accounttest.New(t)
+			h := newHandler(t, env)
 			method := tt.method
 			if method == "" {
 				method = http.MethodPost
 			}
 			req := apigwtest.NewRequest(method, "/v1/auth/mfa/totp", tt.body)
-			if tt.principal != nil {
-				req = apigwtest.WithPrincipal(req, *tt.principal)
+			var u store.User
+			if tt.setup != nil {
+				u = tt.setup(t, env)
+				req = apigwtest.WithPrincipal(req, accounttest.Principal(u, ids.New(ids.Session)))
+			}
+			if tt.contentType != "" {
+				req.Headers["Content-Type"] = tt.contentType
 			}
 			req.QueryStringParameters = tt.query
+			before, _ := env.Store.GetUser(accounttest.Ctx(t), u.ID)
+
 			resp := env.Serve(t, functionName, h.Handle, req)
+
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.wantStatus, resp.Body)
 			}
-			if got := apigwtest.DecodeError(t, resp).Code; got != tt.wantCode {
-				t.Fatalf("code = %q, want %q", got, tt.wantCode)
+			eb := apigwtest.DecodeError(t, resp)
+			if eb.Code != tt.wantCode {
+				t.Fatalf("code = %q, want %q", eb.Code, tt.wantCode)
+			}
+			if tt.wantField != "" && (len(eb.Fields) != 1 || eb.Fields[0].Field != tt.wantField) {
+				t.Fatalf("fields = %+v, want %s", eb.Fields, tt.wantField)
+			}
+			if ra := resp.Headers["Retry-After"]; (tt.wantStatus == 429) != (ra != "") {
+				t.Fatalf("Retry-After = %q on a %d", ra, resp.StatusCode)
+			}
+			if strings.Contains(resp.Body, userPassword) || strings.Contains(env.Logs.String(), userPassword) || strings.Contains(auditText(env), userPassword) {
+				t.Fatal("the password was echoed, logged or audited")
+			}
+			if got := env.Audit.Actions(); !slices.Equal(got, tt.wantAudit) {
+				t.Fatalf("audit = %v, want %v", got, tt.wantAudit)
+			}
+			for _, e := range env.Audit.Entries() {
+				if e.Actor != u.ID || e.RequestID != apigwtest.RequestID {
+					t.Fatalf("audit entry = %+v", e)
+				}
+				if e.Action == account.ActionMFAFailed && e.Details["stage"] != "reauth" {
+					t.Fatalf("failure entry = %+v", e)
+				}
+			}
+			if u.ID != "" {
+				d, err := env.Limiter(t).Check(accounttest.Ctx(t), identity.ScopePasswordChange, u.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Count != tt.wantFailures {
+					t.Fatalf("counted failures = %d, want %d", d.Count, tt.wantFailures)
+				}
+			}
+			// A refusal leaves the account as it was (an enabled secret
+			// untouched, no pending one planted).
+			after, _ := env.Store.GetUser(accounttest.Ctx(t), u.ID)
+			if after.Version != before.Version || !bytes.Equal(after.MFA.PendingCiphertext, before.MFA.PendingCiphertext) ||
+				!bytes.Equal(after.MFA.SecretCiphertext, before.MFA.SecretCiphertext) || after.MFA.Enabled != before.MFA.Enabled {
+				t.Fatalf("account changed: %+v -> %+v", before.MFA, after.MFA)
 			}
 		})
 	}
-	// The admin's confirmed secret is untouched by the refused enrolment.
-	got, _ := env.Store.GetUser(accounttest.Ctx(t), admin.ID)
-	if !got.MFA.Enabled || !bytes.Equal(got.MFA.SecretCiphertext, admin.MFA.SecretCiphertext) || len(got.MFA.PendingCiphertext) != 0 {
-		t.Fatalf("admin MFA changed: %+v", got.MFA)
-	}
-	if n := len(env.Audit.Entries()); n != 0 {
-		t.Fatalf("refusals audited as enrolments: %+v", env.Audit.Entries())
-	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
+// TestSampleEvents runs every sample event through the handler, its caller
+// seeded with the event's password.
 func TestSampleEvents(t *testing.T) {
 	env := accounttest.New(t)
 	h := newHandler(t, env)
@@ -194,7 +299,7 @@ func TestSampleEvents(t *testing.T) {
 				t.Fatalf("sample principal: %v", err)
 			}
 			if _, err := env.Store.GetUser(accounttest.Ctx(t), p.UserID); err != nil {
-				env.User(t, accounttest.WithID(p.UserID))
+				env.User(t, accounttest.WithID(p.UserID), accounttest.WithPassword(t, samplePassword))
 			}
 			resp := env.Serve(t, functionName, h.Handle, ev.Request)
 			if resp.StatusCode != http.StatusOK {

@@ -1,4 +1,5 @@
-// Command auth-mfa-totp is the POST /v1/auth/mfa/totp Lambda: start TOTP enrolment.
+// Command auth-mfa-totp is the POST /v1/auth/mfa/totp Lambda: start TOTP
+// enrolment after re-verifying the current password.
 package main
 
 import (
@@ -8,6 +9,8 @@ import (
 	"os"
 
 	"github.com/vip-platform/backend/shared/account"
+	"github.com/vip-platform/backend/shared/auth/password"
+	"github.com/vip-platform/backend/shared/identity"
 	"github.com/vip-platform/backend/shared/obs"
 	"github.com/vip-platform/backend/shared/platform"
 )
@@ -32,11 +35,21 @@ func realMain(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("envelope: %w", err)
 	}
-	mfa, err := account.NewMFA(d.Store, env, d.Audit, d.Now)
+	hasher, err := password.NewHasher(password.DefaultParams)
 	if err != nil {
-		return fmt.Errorf("build mfa: %w", err)
+		return fmt.Errorf("hasher: %w", err)
 	}
-	h, err := NewHandler(mfa)
+	// The identity policies, so wrong passwords here share the password
+	// change's counter (identity.ScopePasswordChange).
+	limiter, err := d.Limiter(ctx, identity.RateLimitPolicies())
+	if err != nil {
+		return fmt.Errorf("rate limiter: %w", err)
+	}
+	enroller, err := account.NewTOTPEnroller(d.Store, env, hasher, limiter, d.Audit)
+	if err != nil {
+		return fmt.Errorf("build enroller: %w", err)
+	}
+	h, err := NewHandler(enroller)
 	if err != nil {
 		return fmt.Errorf("build handler: %w", err)
 	}

@@ -84,7 +84,8 @@ func realMain(out io.Writer) error {
 	fmt.Fprintln(out, "starting the devstack ...")
 	s, err := stack.Start(ctx, stack.Options{
 		TemplatePath: cfg.template, WorkDir: filepath.Join(work, "devstack"),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DisableThrottling: true,
 	})
 	if err != nil {
 		return err
@@ -136,7 +137,13 @@ func realMain(out io.Writer) error {
 	}
 	tw.Flush()
 
-	return gatewayOverhead(ctx, out, s, tpl, cfg)
+	if err := gatewayOverhead(ctx, out, s, tpl, cfg); err != nil {
+		return err
+	}
+	if _, ok := s.Resolve("AuthLoginFunction"); ok && (cfg.only == "" || strings.Contains(cfg.only, "Auth")) {
+		return identityBench(ctx, out, s, 30)
+	}
+	return nil
 }
 
 type row struct {

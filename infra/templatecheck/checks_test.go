@@ -3,6 +3,7 @@ package templatecheck
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -242,5 +243,25 @@ func TestDocReferencesCatchStaleCitations(t *testing.T) {
 	}
 	if strings.Contains(got, "TestRepository,") || strings.Contains(got, ": TestRepository") {
 		t.Errorf("existing test reported as missing: %s", got)
+	}
+}
+
+// TestFunctionsLinkNoDevstackModules keeps the emulators, YAML and OpenAPI
+// tooling out of every function binary (smaller cold starts, smaller attack
+// surface): only infra/ may use them.
+func TestFunctionsLinkNoDevstackModules(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "./functions/...")
+	cmd.Dir = repoRoot(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, forbidden := range []string{"github.com/truora/minidyn", "github.com/johannesboyne/gofakes3", "github.com/nsmithuk/local-kms", "gopkg.in/yaml", "github.com/getkin/kin-openapi", "/infra/"} {
+		for _, pkg := range strings.Split(string(out), "\n") {
+			if strings.Contains(pkg, forbidden) {
+				t.Errorf("a function links %s", pkg)
+				break
+			}
+		}
 	}
 }

@@ -5,11 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/vip-platform/backend/shared/audit"
+	"github.com/vip-platform/backend/shared/auth/password"
 	"github.com/vip-platform/backend/shared/auth/totp"
+	"github.com/vip-platform/backend/shared/identity"
 	"github.com/vip-platform/backend/shared/keys"
+	"github.com/vip-platform/backend/shared/obs"
+	"github.com/vip-platform/backend/shared/ratelimit"
 	"github.com/vip-platform/backend/shared/store"
 	"github.com/vip-platform/backend/shared/validate"
 )
@@ -32,7 +37,7 @@ type Envelope interface {
 	Open(ctx context.Context, blob []byte, encCtx map[string]string) ([]byte, error)
 }
 
-// MFAStore is what TOTP enrolment needs.
+// MFAStore is what TOTP confirmation needs.
 type MFAStore interface {
 	UserReader
 	SetMFA(ctx context.Context, userID string, m store.MFA, expectedVersion int64) (store.User, error)
@@ -70,7 +75,7 @@ func (TOTPEnrollment) LogValue() slog.Value { return slog.StringValue("[redacted
 // invalidCode is the one answer to a wrong, expired or replayed code.
 var invalidCode = validate.Errors{{Field: "code", Reason: "is incorrect or expired"}}
 
-// MFA enrols the caller in TOTP.
+// MFA confirms TOTP enrolments (TOTPEnroller starts them).
 type MFA struct {
 	store MFAStore
 	env   Envelope
@@ -78,7 +83,7 @@ type MFA struct {
 	now   func() time.Time
 }
 
-// NewMFA returns the TOTP enrolment service; now is the clock codes are
+// NewMFA returns the TOTP confirmation service; now is the clock codes are
 // checked against.
 func NewMFA(st MFAStore, env Envelope, aud audit.Auditor, now func() time.Time) (*MFA, error) {
 	if st == nil || env == nil || aud == nil || now == nil {
@@ -87,12 +92,97 @@ func NewMFA(st MFAStore, env Envelope, aud audit.Auditor, now func() time.Time) 
 	return &MFA{store: st, env: env, audit: aud, now: now}, nil
 }
 
-// Enrol starts a TOTP enrolment: a fresh secret is sealed into the pending
-// slot (replacing any earlier unconfirmed one) and returned. ErrMFAEnabled if
-// TOTP is already on; turning it off or rotating it is not self-service.
-func (m *MFA) Enrol(ctx context.Context, c Caller) (TOTPEnrollment, error) {
-	u, err := getCaller(ctx, m.store, c)
+// maxPresentedPassword bounds a current password (openapi
+// TOTPEnrollRequest): it is verified, not set, so it must still match
+// whatever an older policy allowed; the hasher refuses longer ones cheaply.
+const maxPresentedPassword = 1024
+
+// PasswordVerifier checks a presented password against a stored hash
+// (argon2id in production). A non-nil error means the stored hash is
+// unusable, which counts as a wrong password.
+type PasswordVerifier interface {
+	Verify(password, encoded string) (bool, error)
+}
+
+// Limiter counts failures per scope and key (shared/ratelimit).
+type Limiter interface {
+	Check(ctx context.Context, scope, key string) (ratelimit.Decision, error)
+	Fail(ctx context.Context, scope, key string) (ratelimit.Decision, error)
+	Reset(ctx context.Context, scope, key string) error
+}
+
+// EnrolmentStore is what starting a TOTP enrolment needs.
+type EnrolmentStore interface {
+	UserReader
+	SetMFA(ctx context.Context, userID string, m store.MFA, expectedVersion int64) (store.User, error)
+}
+
+var (
+	_ PasswordVerifier = (*password.Hasher)(nil)
+	_ Limiter          = (*ratelimit.Limiter)(nil)
+	_ EnrolmentStore   = (*store.Store)(nil)
+)
+
+// reauthScope is the counter of wrong current passwords. It is the password
+// change's own (same scope, same key: the user ID), so a stolen access
+// token gets one budget of guesses across both routes, not one per route.
+const reauthScope = identity.ScopePasswordChange
+
+// actionThrottled is the audit action of a refused attempt, the one the
+// identity flows record too.
+const actionThrottled = "auth.throttled"
+
+// TOTPEnroller starts TOTP enrolments, only for a caller who proves, with
+// their current password, that they are the account's owner and not just
+// the holder of its access token: otherwise a stolen token would be enough
+// to enrol an attacker's authenticator and lock the owner out.
+type TOTPEnroller struct {
+	store   EnrolmentStore
+	seal    Sealer
+	pw      PasswordVerifier
+	limiter Limiter
+	audit   audit.Auditor
+}
+
+// NewTOTPEnroller returns the enrolment service. The limiter must know
+// identity.ScopePasswordChange (identity.RateLimitPolicies).
+func NewTOTPEnroller(st EnrolmentStore, seal Sealer, pw PasswordVerifier, lim Limiter, aud audit.Auditor) (*TOTPEnroller, error) {
+	if st == nil || seal == nil || pw == nil || lim == nil || aud == nil {
+		return nil, errors.New("account: totp enroller needs a store, a sealer, a password verifier, a limiter and an auditor")
+	}
+	return &TOTPEnroller{store: st, seal: seal, pw: pw, limiter: lim, audit: aud}, nil
+}
+
+// Enrol starts a TOTP enrolment for the caller after verifying
+// currentPassword: a fresh secret is sealed into the pending slot
+// (replacing any earlier unconfirmed one) and returned.
+//
+// The password is checked before anything about the account's MFA is
+// answered. Wrong passwords count against identity.ScopePasswordChange and
+// are audited (auth.mfa.failed, stage reauth); they return
+// identity.ErrWrongPassword, and a throttled caller *identity.ThrottledError
+// (audited auth.throttled): identity.APIError maps both, to the answers a
+// password change gives. validate.Errors for a missing or over-long
+// password; ErrMFAEnabled if TOTP is already on (turning it off or
+// rotating it is not self-service); ErrUnknownCaller if the account is
+// gone or no longer active.
+func (e *TOTPEnroller) Enrol(ctx context.Context, c Caller, currentPassword string) (TOTPEnrollment, error) {
+	v := validate.New()
+	v.Length("currentPassword", currentPassword, 1, maxPresentedPassword)
+	if err := v.Err(); err != nil {
+		return TOTPEnrollment{}, err
+	}
+	if err := e.checkLimit(ctx, c); err != nil {
+		return TOTPEnrollment{}, err
+	}
+	u, err := getCaller(ctx, e.store, c)
 	if err != nil {
+		return TOTPEnrollment{}, err
+	}
+	if !u.Active() {
+		return TOTPEnrollment{}, fmt.Errorf("%w: user %s is %s", ErrUnknownCaller, u.ID, u.Status)
+	}
+	if err := e.reauthenticate(ctx, c, u, currentPassword); err != nil {
 		return TOTPEnrollment{}, err
 	}
 	if u.MFA.Enabled {
@@ -102,18 +192,69 @@ func (m *MFA) Enrol(ctx context.Context, c Caller) (TOTPEnrollment, error) {
 	if err != nil {
 		return TOTPEnrollment{}, fmt.Errorf("generate totp secret: %w", err)
 	}
-	blob, err := m.env.Seal(ctx, []byte(enr.Secret), TOTPEncryptionContext(u.ID))
+	blob, err := e.seal.Seal(ctx, []byte(enr.Secret), TOTPEncryptionContext(u.ID))
 	if err != nil {
 		return TOTPEnrollment{}, fmt.Errorf("seal totp secret: %w", err)
 	}
-	_, err = m.store.SetMFA(ctx, u.ID, store.MFA{PendingCiphertext: blob}, u.Version)
+	_, err = e.store.SetMFA(ctx, u.ID, store.MFA{PendingCiphertext: blob}, u.Version)
 	if err = mapUserWrite(err); err != nil {
 		return TOTPEnrollment{}, fmt.Errorf("store pending totp secret: %w", err)
 	}
-	if err := m.audit.Append(ctx, c.entry(ActionMFAEnrolmentStarted, u.ID, audit.OutcomeSuccess)); err != nil {
+	if err := e.audit.Append(ctx, c.entry(ActionMFAEnrolmentStarted, u.ID, audit.OutcomeSuccess)); err != nil {
 		return TOTPEnrollment{}, fmt.Errorf("audit %s: %w", ActionMFAEnrolmentStarted, err)
 	}
 	return TOTPEnrollment{Secret: enr.Secret, OTPAuthURL: enr.URL}, nil
+}
+
+// checkLimit refuses the attempt while the caller's wrong-password counter
+// is throttled, auditing the refusal. Checked before the password is
+// verified, so a throttled guess costs no argon2id work and tells nothing.
+func (e *TOTPEnroller) checkLimit(ctx context.Context, c Caller) error {
+	d, err := e.limiter.Check(ctx, reauthScope, c.UserID)
+	if err != nil {
+		return fmt.Errorf("check %s: %w", reauthScope, err)
+	}
+	if d.Allowed {
+		return nil
+	}
+	en := c.entry(actionThrottled, c.UserID, audit.OutcomeDenied)
+	en.Reason = "rate limit " + reauthScope
+	en.Details = map[string]string{
+		"flow": "mfa-enrol", "scope": reauthScope, "retryAfter": strconv.Itoa(d.RetryAfterSeconds()) + "s",
+	}
+	if err := e.audit.Append(ctx, en); err != nil {
+		return fmt.Errorf("audit %s: %w", en.Action, err)
+	}
+	return &identity.ThrottledError{Scope: reauthScope, RetryAfter: d.RetryAfter}
+}
+
+// reauthenticate verifies the caller's current password: a wrong one is
+// counted and audited; a right one forgets earlier mistakes, as a
+// successful password change does.
+func (e *TOTPEnroller) reauthenticate(ctx context.Context, c Caller, u store.User, currentPassword string) error {
+	ok, err := e.pw.Verify(currentPassword, u.PasswordHash)
+	if err != nil {
+		obs.FromContext(ctx).LogAttrs(ctx, slog.LevelError, "stored password hash unusable",
+			slog.String("userId", u.ID), slog.String("error", err.Error()))
+	}
+	if ok {
+		if err := e.limiter.Reset(ctx, reauthScope, u.ID); err != nil {
+			// Not worth refusing the owner for: the counter expires anyway.
+			obs.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "reset rate limit failed",
+				slog.String("scope", reauthScope), slog.String("error", err.Error()))
+		}
+		return nil
+	}
+	if _, err := e.limiter.Fail(ctx, reauthScope, u.ID); err != nil {
+		return fmt.Errorf("count %s: %w", reauthScope, err)
+	}
+	en := c.entry(ActionMFAFailed, u.ID, audit.OutcomeFailure)
+	en.Reason = "wrong current password"
+	en.Details = map[string]string{"stage": "reauth"}
+	if err := e.audit.Append(ctx, en); err != nil {
+		return fmt.Errorf("audit %s: %w", en.Action, err)
+	}
+	return fmt.Errorf("%w: totp enrolment by user %s", identity.ErrWrongPassword, u.ID)
 }
 
 // Confirm finishes the enrolment with a current code from the pending

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -547,5 +548,45 @@ func TestPackageNeverUpdatesOrDeletes(t *testing.T) {
 			}
 			return true
 		})
+	}
+}
+
+// countingDB counts the writer's Query calls.
+type countingDB struct {
+	audit.WriterAPI
+	queries atomic.Int64
+}
+
+func (c *countingDB) Query(ctx context.Context, in *dynamodb.QueryInput, opt ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	c.queries.Add(1)
+	return c.WriterAPI.Query(ctx, in, opt...)
+}
+
+// TestWarmWriterSkipsHeadReadAndRecoversFromStaleHead proves the head cache
+// saves the Query on a warm writer's appends, and that a stale cached head
+// (another writer moved the shard on) costs a retry, never a fork.
+func TestWarmWriterSkipsHeadReadAndRecoversFromStaleHead(t *testing.T) {
+	e := newEnv(t, 1, 0)
+	counted := &countingDB{WriterAPI: e.db}
+	a, err := audit.NewWriter(counted, e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := a.Append(context.Background(), validEntry()); err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	if q := counted.queries.Load(); q != 1 {
+		t.Errorf("5 appends by one warm writer read the head %d times, want 1", q)
+	}
+	// Another writer appends on the same (only) shard: a's cache is stale.
+	e.appendN(t, 3)
+	if err := a.Append(context.Background(), validEntry()); err != nil {
+		t.Fatalf("append with a stale head: %v", err)
+	}
+	report := e.verify(t)
+	if !report.OK() || report.Verified() != 9 {
+		t.Fatalf("chain after a stale-head append: %+v", report)
 	}
 }

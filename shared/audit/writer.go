@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -89,6 +90,21 @@ func (c Config) withDefaults() (Config, error) {
 type Writer struct {
 	db  WriterAPI
 	cfg Config
+
+	// A warm writer remembers the head it last wrote on its home shard, so
+	// the next append is one PutItem instead of a Query and a PutItem. The
+	// conditional put keeps this safe: if another writer moved the shard on,
+	// the put fails and the writer falls back to reading the head.
+	mu     sync.Mutex
+	home   int
+	cached *shardHead
+}
+
+// shardHead is a shard's newest entry as this writer last saw it.
+type shardHead struct {
+	shard int
+	seq   uint64
+	hash  []byte
 }
 
 var _ Auditor = (*Writer)(nil)
@@ -102,7 +118,7 @@ func NewWriter(db WriterAPI, cfg Config) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{db: db, cfg: cfg}, nil
+	return &Writer{db: db, cfg: cfg, home: rand.IntN(cfg.Shards)}, nil
 }
 
 // Append validates e and adds it to one shard's chain. It returns
@@ -113,7 +129,9 @@ func (w *Writer) Append(ctx context.Context, e Entry) error {
 		return err
 	}
 	c := canonicalOf(e.normalized(w.cfg.Clock()))
-	shard := rand.IntN(w.cfg.Shards)
+	w.mu.Lock()
+	shard, cached := w.home, w.cached
+	w.mu.Unlock()
 	var lastErr error
 	for attempt := range w.cfg.MaxAttempts {
 		if attempt > 0 {
@@ -121,7 +139,15 @@ func (w *Writer) Append(ctx context.Context, e Entry) error {
 				return fmt.Errorf("append audit entry: %w", err)
 			}
 		}
-		seq, prev, err := w.head(ctx, shard)
+		var seq uint64
+		var prev []byte
+		var err error
+		if cached != nil && cached.shard == shard {
+			seq, prev = cached.seq, cached.hash
+		} else {
+			seq, prev, err = w.head(ctx, shard)
+		}
+		cached = nil
 		if errors.Is(err, errCorruptHead) {
 			// Keep auditing on the other shards; the Verifier reports the
 			// damaged one.
@@ -142,8 +168,16 @@ func (w *Writer) Append(ctx context.Context, e Entry) error {
 			ConditionExpression: aws.String("attribute_not_exists(PK)"),
 		})
 		if err == nil {
+			if h, decErr := hex.DecodeString(r.hash); decErr == nil {
+				w.mu.Lock()
+				w.home, w.cached = shard, &shardHead{shard: shard, seq: r.seq, hash: h}
+				w.mu.Unlock()
+			}
 			return nil
 		}
+		w.mu.Lock()
+		w.cached = nil
+		w.mu.Unlock()
 		var ccf *types.ConditionalCheckFailedException
 		if !errors.As(err, &ccf) {
 			return fmt.Errorf("append audit entry: put %s seq %d: %w", shardPK(shard), r.seq, err)

@@ -100,7 +100,7 @@ func (l *ApplicationLister) page(purpose string, items []store.Application, next
 	}
 	out := ApplicationList{Items: make([]ApplicationView, 0, len(items))}
 	for _, a := range items {
-		out.Items = append(out.Items, applicationView(a))
+		out.Items = append(out.Items, ViewApplication(a))
 	}
 	if out.NextCursor, err = seal(l.cursors, purpose, next); err != nil {
 		return ApplicationList{}, err

@@ -153,7 +153,7 @@ func (ap *Applier) apply(ctx context.Context, c Caller, in ApplyInput, lease *id
 		return apigw.Response{}, false, err // validate.Errors: 400
 	}
 	a.Version = 1
-	view := applicationView(a)
+	view := ViewApplication(a)
 	resp, err = apigw.JSON(http.StatusCreated, view)
 	if err != nil {
 		return apigw.Response{}, false, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vip-platform/backend/shared/apigw"
 	"github.com/vip-platform/backend/shared/domain"
+	"github.com/vip-platform/backend/shared/idempotency"
 	"github.com/vip-platform/backend/shared/validate"
 )
 
@@ -85,3 +86,56 @@ func IfMatch(req events.APIGatewayProxyRequest) (int64, error) {
 // ETag is the entity tag of a resource version, the value If-Match takes
 // back.
 func ETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// IdempotencyKey returns the request's Idempotency-Key ("" when absent).
+// A malformed key, or the header sent twice, is a 400 naming the header:
+// a key the service would ignore would silently make a retry create twice.
+func IdempotencyKey(req events.APIGatewayProxyRequest) (string, error) {
+	present := false
+	for k, vs := range req.MultiValueHeaders {
+		if strings.EqualFold(k, idempotency.HeaderName) {
+			if len(vs) != 1 {
+				return "", apigw.Validation(idemKeyInvalid)
+			}
+			present = true
+		}
+	}
+	for k := range req.Headers {
+		if strings.EqualFold(k, idempotency.HeaderName) {
+			present = true
+		}
+	}
+	if !present {
+		return "", nil
+	}
+	key, err := idempotency.ParseHeader(apigw.Header(req, idempotency.HeaderName))
+	if err != nil {
+		return "", apigw.Validation(idemKeyInvalid).WithCause(err)
+	}
+	return key, nil
+}
+
+var idemKeyInvalid = validate.Errors{{Field: idempotency.HeaderName, Reason: "must be 1 to 255 printable ASCII characters, sent once"}}
+
+// RejectBody refuses a body on routes whose contract has none: data the
+// service would silently ignore is data a client believes was applied.
+func RejectBody(req events.APIGatewayProxyRequest) error {
+	if strings.TrimSpace(req.Body) != "" {
+		return apigw.BadRequest("This request takes no body.")
+	}
+	return nil
+}
+
+// PageFrom reads the limit (1..MaxPageSize, default DefaultPageSize) and
+// cursor query parameters; a bad limit is a 400 naming it.
+func PageFrom(req events.APIGatewayProxyRequest) (Page, error) {
+	limit, err := apigw.QueryInt(req, "limit", DefaultPageSize, 1, MaxPageSize)
+	if err != nil {
+		return Page{}, err
+	}
+	cur, err := apigw.Query(req, "cursor")
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Limit: limit, Cursor: cur}, nil
+}

@@ -73,7 +73,9 @@ func optTime(t time.Time) *time.Time {
 	return &u
 }
 
-func applicationView(a store.Application) ApplicationView {
+// ViewApplication is a as the API shows it: the rejection reason only for
+// rejected applications, no internal fields (org, decider, mentor).
+func ViewApplication(a store.Application) ApplicationView {
 	v := ApplicationView{
 		ID: a.ID, ProgramID: a.ProgramID, InternID: a.InternID, Motivation: a.Motivation,
 		Status: string(a.Status), EnrollmentID: a.EnrollmentID, Version: a.Version,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vip-platform/backend/shared/audit"
@@ -75,13 +76,25 @@ func loginKeys(account string, m Meta) []limitKey {
 // counted, so a burst against one (account, IP) does not also exhaust the
 // account-wide limit.
 func (s *Service) checkLimits(ctx context.Context, m Meta, flow string, target string, keys []limitKey) error {
+	// The scopes are independent reads: ask them at once, so a login pays
+	// one round trip for its limits, not one per scope.
+	decisions := make([]ratelimit.Decision, len(keys))
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			decisions[i], errs[i] = s.d.Limiter.Check(ctx, k.scope, k.key)
+		}()
+	}
+	wg.Wait()
 	var refused *ThrottledError
-	for _, k := range keys {
-		d, err := s.d.Limiter.Check(ctx, k.scope, k.key)
-		if err != nil {
-			return fmt.Errorf("check %s: %w", k.scope, err)
+	for i, k := range keys {
+		if errs[i] != nil {
+			return fmt.Errorf("check %s: %w", k.scope, errs[i])
 		}
-		if !d.Allowed && (refused == nil || d.RetryAfter > refused.RetryAfter) {
+		if d := decisions[i]; !d.Allowed && (refused == nil || d.RetryAfter > refused.RetryAfter) {
 			refused = &ThrottledError{Scope: k.scope, RetryAfter: d.RetryAfter}
 		}
 	}

@@ -33,11 +33,20 @@ func (s *Service) Login(ctx context.Context, m Meta, in LoginRequest) (LoginResu
 	}
 	account := accountKey(in.Email)
 	keys := loginKeys(account, m)
-	if err := s.checkLimits(ctx, m, "login", "", keys); err != nil {
-		return LoginResult{}, err
+	// The account lookup does not depend on the limits: overlap the two
+	// round trips (a throttled attempt just discards the lookup).
+	var u store.User
+	var err error
+	looked := make(chan struct{})
+	go func() {
+		defer close(looked)
+		u, err = s.d.Store.GetUserByEmail(ctx, in.Email)
+	}()
+	if limitErr := s.checkLimits(ctx, m, "login", "", keys); limitErr != nil {
+		<-looked
+		return LoginResult{}, limitErr
 	}
-
-	u, err := s.d.Store.GetUserByEmail(ctx, in.Email)
+	<-looked
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// The same derivation a wrong password costs, and then the same
@@ -88,11 +97,18 @@ func (s *Service) Login(ctx context.Context, m Meta, in LoginRequest) (LoginResu
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
-	s.resetAccountIP(ctx, account, m)
-	if err := s.record(ctx, m, audit.Entry{
+	// Resetting the (account, IP) counter and auditing are independent.
+	reset := make(chan struct{})
+	go func() {
+		defer close(reset)
+		s.resetAccountIP(ctx, account, m)
+	}()
+	err = s.record(ctx, m, audit.Entry{
 		Actor: u.ID, ActorRole: u.Role, Action: "auth.login.succeeded", Target: u.ID, Outcome: audit.OutcomeSuccess,
 		Details: map[string]string{"session": sid, "method": "password"},
-	}); err != nil {
+	})
+	<-reset
+	if err != nil {
 		return LoginResult{}, err
 	}
 	return LoginResult{Tokens: &t}, nil

@@ -26,14 +26,21 @@ import (
 	"github.com/vip-platform/backend/shared/store"
 )
 
-// Store is the part of the store the inbox uses.
-type Store interface {
+// ListStore is the part of the store listing uses.
+type ListStore interface {
 	ListNotifications(ctx context.Context, userID string, unreadOnly bool, limit int32,
 		start map[string]types.AttributeValue) ([]store.Notification, map[string]types.AttributeValue, error)
+}
+
+// MarkStore is the part of the store marking uses.
+type MarkStore interface {
 	MarkNotificationRead(ctx context.Context, userID, id string) error
 }
 
-var _ Store = (*store.Store)(nil)
+var (
+	_ ListStore = (*store.Store)(nil)
+	_ MarkStore = (*store.Store)(nil)
+)
 
 // Cursors seals and opens page positions.
 type Cursors interface {
@@ -91,20 +98,33 @@ func EventOf(n store.Notification) Event {
 	return Event{Recipient: n.UserID, Notification: ViewOf(n)}
 }
 
-// Service reads and marks a user's own notifications. The user ID always
+// Lister pages through a user's own notifications. The user ID always
 // comes from the authenticated principal, and every store key is built from
 // it, so no request can reach another user's inbox.
-type Service struct {
-	store   Store
+type Lister struct {
+	store   ListStore
 	cursors Cursors
 }
 
-// NewService returns the inbox service.
-func NewService(st Store, c Cursors) (*Service, error) {
+// NewLister returns the inbox listing.
+func NewLister(st ListStore, c Cursors) (*Lister, error) {
 	if st == nil || c == nil {
 		return nil, errors.New("notify: store and cursors are required")
 	}
-	return &Service{store: st, cursors: c}, nil
+	return &Lister{store: st, cursors: c}, nil
+}
+
+// Marker marks a user's own notifications read.
+type Marker struct {
+	store MarkStore
+}
+
+// NewMarker returns the marker.
+func NewMarker(st MarkStore) (*Marker, error) {
+	if st == nil {
+		return nil, errors.New("notify: store is required")
+	}
+	return &Marker{store: st}, nil
 }
 
 // ListQuery selects one page of the inbox.
@@ -128,7 +148,7 @@ func purpose(userID string, unreadOnly bool) string {
 }
 
 // List returns one page of userID's notifications.
-func (s *Service) List(ctx context.Context, userID string, q ListQuery) (Page, error) {
+func (s *Lister) List(ctx context.Context, userID string, q ListQuery) (Page, error) {
 	if !ids.Valid(userID, ids.User) {
 		return Page{}, fmt.Errorf("%w: caller", ErrInvalidQuery)
 	}
@@ -168,7 +188,7 @@ func (s *Service) List(ctx context.Context, userID string, q ListQuery) (Page, e
 // MarkRead marks one of userID's notifications read (idempotent). Another
 // user's notification is ErrNotFound, exactly like an unknown one: the
 // lookup is keyed by the caller, so it cannot even be addressed.
-func (s *Service) MarkRead(ctx context.Context, userID, id string) error {
+func (s *Marker) MarkRead(ctx context.Context, userID, id string) error {
 	err := s.store.MarkNotificationRead(ctx, userID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: %w", ErrNotFound, err)

@@ -23,7 +23,8 @@ var base = time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
 type env struct {
 	st  *store.Store
 	db  *dynamodb.Client
-	svc *notify.Service
+	svc *notify.Lister
+	mrk *notify.Marker
 }
 
 func newEnv(t *testing.T) env {
@@ -38,11 +39,15 @@ func newEnv(t *testing.T) env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := notify.NewService(st, sealer)
+	svc, err := notify.NewLister(st, sealer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env{st: st, db: db, svc: svc}
+	mrk, err := notify.NewMarker(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env{st: st, db: db, svc: svc, mrk: mrk}
 }
 
 func ctx(t *testing.T) context.Context {
@@ -140,10 +145,10 @@ func TestMarkRead(t *testing.T) {
 	e := newEnv(t)
 	owner, other := ids.New(ids.User), ids.New(ids.User)
 	n := e.put(t, owner, base)
-	if err := e.svc.MarkRead(ctx(t), other, n.ID); !errors.Is(err, notify.ErrNotFound) {
+	if err := e.mrk.MarkRead(ctx(t), other, n.ID); !errors.Is(err, notify.ErrNotFound) {
 		t.Fatalf("another user's: %v", err)
 	}
-	if err := e.svc.MarkRead(ctx(t), owner, ids.New(ids.Notification)); !errors.Is(err, notify.ErrNotFound) {
+	if err := e.mrk.MarkRead(ctx(t), owner, ids.New(ids.Notification)); !errors.Is(err, notify.ErrNotFound) {
 		t.Fatalf("unknown: %v", err)
 	}
 	page, err := e.svc.List(ctx(t), owner, notify.ListQuery{UnreadOnly: true})
@@ -151,7 +156,7 @@ func TestMarkRead(t *testing.T) {
 		t.Fatalf("unread after foreign attempt: %+v %v", page, err)
 	}
 	for range 2 {
-		if err := e.svc.MarkRead(ctx(t), owner, n.ID); err != nil {
+		if err := e.mrk.MarkRead(ctx(t), owner, n.ID); err != nil {
 			t.Fatalf("MarkRead: %v", err)
 		}
 	}

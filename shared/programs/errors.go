@@ -47,7 +47,9 @@ type StateError struct {
 	cause   error
 }
 
-func conflict(message string, cause error) *StateError { return &StateError{Message: message, cause: cause} }
+func conflict(message string, cause error) *StateError {
+	return &StateError{Message: message, cause: cause}
+}
 
 // Error includes the cause, for logs.
 func (e *StateError) Error() string {

@@ -40,14 +40,14 @@ type CreateProgramRequest struct {
 // UpdateProgramRequest is the openapi UpdateProgramRequest: absent members
 // stay as they are.
 type UpdateProgramRequest struct {
-	Title               *string    `json:"title,omitempty"`
-	Description         *string    `json:"description,omitempty"`
-	Skills              []string   `json:"skills,omitempty"`
-	Capacity            *int       `json:"capacity,omitempty"`
-	ApplicationOpensAt  *time.Time `json:"applicationOpensAt,omitempty"`
-	ApplicationClosesAt *time.Time `json:"applicationClosesAt,omitempty"`
-	StartsAt            *time.Time `json:"startsAt,omitempty"`
-	EndsAt              *time.Time `json:"endsAt,omitempty"`
+	Title               *string    `json:"title"`
+	Description         *string    `json:"description"`
+	Skills              []string   `json:"skills"`
+	Capacity            *int       `json:"capacity"`
+	ApplicationOpensAt  *time.Time `json:"applicationOpensAt"`
+	ApplicationClosesAt *time.Time `json:"applicationClosesAt"`
+	StartsAt            *time.Time `json:"startsAt"`
+	EndsAt              *time.Time `json:"endsAt"`
 }
 
 // TransitionRequest is the openapi TransitionRequest.
@@ -61,23 +61,23 @@ type TransitionRequest struct {
 type CreateTaskRequest struct {
 	Title         string     `json:"title"`
 	Instructions  string     `json:"instructions"`
-	DueOffsetDays *int       `json:"dueOffsetDays,omitempty"`
-	DueDate       *time.Time `json:"dueDate,omitempty"`
-	Required      *bool      `json:"required,omitempty"`
-	MaxScore      *int       `json:"maxScore,omitempty"`
-	PassMark      *int       `json:"passMark,omitempty"`
+	DueOffsetDays *int       `json:"dueOffsetDays"`
+	DueDate       *time.Time `json:"dueDate"`
+	Required      *bool      `json:"required"`
+	MaxScore      *int       `json:"maxScore"`
+	PassMark      *int       `json:"passMark"`
 }
 
 // UpdateTaskRequest is the openapi UpdateTaskRequest: absent members stay
 // as they are; giving dueOffsetDays or dueDate switches the due form.
 type UpdateTaskRequest struct {
-	Title         *string    `json:"title,omitempty"`
-	Instructions  *string    `json:"instructions,omitempty"`
-	DueOffsetDays *int       `json:"dueOffsetDays,omitempty"`
-	DueDate       *time.Time `json:"dueDate,omitempty"`
-	Required      *bool      `json:"required,omitempty"`
-	MaxScore      *int       `json:"maxScore,omitempty"`
-	PassMark      *int       `json:"passMark,omitempty"`
+	Title         *string    `json:"title"`
+	Instructions  *string    `json:"instructions"`
+	DueOffsetDays *int       `json:"dueOffsetDays"`
+	DueDate       *time.Time `json:"dueDate"`
+	Required      *bool      `json:"required"`
+	MaxScore      *int       `json:"maxScore"`
+	PassMark      *int       `json:"passMark"`
 }
 
 // DecodePatch decodes a PATCH (or create) body into v like apigw.Decode

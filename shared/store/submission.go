@@ -149,6 +149,14 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// nilIfEmpty makes an empty list absent (omitempty omits nil slices only).
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
 func (it submissionItem) submission() Submission {
 	sub := Submission{
 		ID: it.ID, EnrollmentID: it.EnrollmentID, TaskID: it.TaskID, Version: it.Version,
@@ -264,7 +272,7 @@ func (s *Store) enrollmentChangeItem(c EnrollmentChange) (types.TransactWriteIte
 // the mentor. extra items (the idempotency record's completion) commit with
 // them. Nothing is written unless all are. ErrConflict when the version is
 // taken or the enrollment changed (re-read and decide again);
-// ErrExtraConditionFailed when an extra item's condition failed.
+// ErrExtraItemFailed when an extra item's condition failed.
 func (s *Store) CreateSubmission(ctx context.Context, sub Submission, change EnrollmentChange, notify Notification,
 	extra ...types.TransactWriteItem) error {
 	if err := checkNewSubmission(sub); err != nil {
@@ -289,7 +297,7 @@ func (s *Store) CreateSubmission(ctx context.Context, sub Submission, change Enr
 		PK: submissionPK(sub.ID), SK: skProfile,
 		GSI1PK: enrollmentSubsPK(sub.EnrollmentID), GSI1SK: versionSK(sub.TaskID, sub.Version),
 		Type: typeSubmission, ID: sub.ID, EnrollmentID: sub.EnrollmentID, TaskID: sub.TaskID,
-		Version: sub.Version, Text: sub.Text, Links: sub.Links, UploadIDs: sub.UploadIDs,
+		Version: sub.Version, Text: sub.Text, Links: nilIfEmpty(sub.Links), UploadIDs: nilIfEmpty(sub.UploadIDs),
 		Status: SubmissionSubmitted, InternID: sub.InternID, MentorID: sub.MentorID, OrgID: sub.OrgID,
 		ProgramID: sub.ProgramID, CreatedAt: sub.CreatedAt,
 	})
@@ -316,7 +324,7 @@ func (s *Store) CreateSubmission(ctx context.Context, sub Submission, change Enr
 	case err == nil:
 		return nil
 	case extraFailed(codes, len(items)):
-		return wrap("create submission", ErrExtraConditionFailed)
+		return wrap("create submission", ErrExtraItemFailed)
 	case reasonAt(codes, 0) == codeConditionFailed:
 		return wrap("create submission", fmt.Errorf("version %d of the task already exists: %w", sub.Version, ErrConflict))
 	case reasonAt(codes, 2) == codeConditionFailed:
@@ -396,10 +404,6 @@ func (s *Store) ReviewSubmission(ctx context.Context, sub Submission, rev Review
 	}
 	return wrap("review submission", err)
 }
-
-// ErrExtraConditionFailed: a transaction item the caller appended (e.g. an
-// idempotency completion) failed its condition; nothing was written.
-var ErrExtraConditionFailed = errors.New("appended transaction item refused")
 
 // extraFailed reports a failed condition on an item at index from or later.
 func extraFailed(codes []string, from int) bool {

@@ -35,7 +35,7 @@ func newSubFixture(t *testing.T) subFixture {
 func (f subFixture) submission(version int) store.Submission {
 	return store.Submission{
 		ID: ids.New(ids.Submission), EnrollmentID: f.enr.ID, TaskID: f.task, Version: version,
-		Text: "Here is my work.", Links: []string{"https://example.com/pr/1"}, Status: store.SubmissionSubmitted,
+		Text: "Here is my work.", Links: []string{"https://example.com/pr/1"}, UploadIDs: []string{}, Status: store.SubmissionSubmitted,
 		InternID: f.enr.InternID, MentorID: f.enr.MentorID, OrgID: f.enr.OrgID, ProgramID: f.enr.ProgramID,
 		CreatedAt: base,
 	}

@@ -110,10 +110,10 @@ func (s *Store) CreateTask(ctx context.Context, t Task, programStatus domain.Pro
 	}
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{
-			TableName:           aws.String(s.table),
-			Key:                 programKey(t.ProgramID),
-			UpdateExpression:    aws.String("SET taskCount = :next"),
-			ConditionExpression: aws.String("attribute_exists(PK) AND orgId = :org AND #status = :status AND taskCount = :count"),
+			TableName:                aws.String(s.table),
+			Key:                      programKey(t.ProgramID),
+			UpdateExpression:         aws.String("SET taskCount = :next"),
+			ConditionExpression:      aws.String("attribute_exists(PK) AND orgId = :org AND #status = :status AND taskCount = :count"),
 			ExpressionAttributeNames: map[string]string{"#status": attrStatus},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":org":    str(t.OrgID),

@@ -202,7 +202,7 @@ func (s *Submitter) submit(ctx context.Context, c Caller, enrollmentID, taskID s
 		switch {
 		case err == nil:
 			return Created{Status: resp.Status, Body: resp.Body}, nil
-		case errors.Is(err, store.ErrExtraConditionFailed):
+		case errors.Is(err, store.ErrExtraItemFailed):
 			// The idempotency lease was taken over by a retry: that request
 			// decides; this one created nothing.
 			return Created{}, fmt.Errorf("%w: idempotency lease lost", ErrIdempotencyInFlight)

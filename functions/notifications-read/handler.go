@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/vip-platform/backend/shared/apigw"
+	"github.com/vip-platform/backend/shared/ids"
+	"github.com/vip-platform/backend/shared/notify"
+)
+
+// Marker marks one of the caller's notifications read.
+type Marker interface {
+	MarkRead(ctx context.Context, userID, id string) error
+}
+
+var _ Marker = (*notify.Marker)(nil)
+
+// Handler answers POST /v1/notifications/{notificationId}/read.
+type Handler struct {
+	marker Marker
+}
+
+// NewHandler returns the handler.
+func NewHandler(m Marker) (*Handler, error) {
+	if m == nil {
+		return nil, errors.New("notifications-read: nil marker")
+	}
+	return &Handler{marker: m}, nil
+}
+
+// Handle answers 204. A malformed ID, an unknown notification and another
+// user's all answer the same 404: the lookup is keyed by the caller, so
+// another user's notification cannot even be addressed.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (apigw.Response, error) {
+	if req.HTTPMethod != http.MethodPost {
+		return apigw.Response{}, apigw.MethodNotAllowed(http.MethodPost)
+	}
+	p, err := apigw.PrincipalFrom(req)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	id, err := apigw.PathID(req, "notificationId", ids.Notification)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if err := apigw.AllowQuery(req); err != nil {
+		return apigw.Response{}, err
+	}
+	if req.Body != "" {
+		return apigw.Response{}, apigw.BadRequest("This request takes no body.")
+	}
+	err = h.marker.MarkRead(ctx, p.UserID, id)
+	switch {
+	case errors.Is(err, notify.ErrNotFound):
+		return apigw.Response{}, apigw.NotFound().WithCause(err)
+	case err != nil:
+		return apigw.Response{}, err
+	}
+	return apigw.NoContent()
+}

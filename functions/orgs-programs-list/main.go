@@ -1,0 +1,45 @@
+// Command orgs-programs-list is the GET /v1/orgs/{orgId}/programs Lambda: list every program of an organization, for its members.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/vip-platform/backend/shared/obs"
+	"github.com/vip-platform/backend/shared/platform"
+	"github.com/vip-platform/backend/shared/programs"
+)
+
+const functionName = "orgs-programs-list"
+
+func main() {
+	if err := realMain(context.Background()); err != nil {
+		obs.New(os.Stdout, functionName, slog.LevelInfo).Error("init failed", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}
+
+// realMain wires the function once per cold start; StartHTTP serves
+// invocations and does not return.
+func realMain(ctx context.Context) error {
+	d, err := platform.Load(ctx, functionName)
+	if err != nil {
+		return err
+	}
+	sealer, err := d.CursorSealer(ctx)
+	if err != nil {
+		return fmt.Errorf("build cursor sealer: %w", err)
+	}
+	svc, err := programs.New(programs.Config{Store: d.Store, Audit: d.Audit, Now: d.Now, Sealer: sealer})
+	if err != nil {
+		return fmt.Errorf("build programs service: %w", err)
+	}
+	h, err := NewHandler(svc)
+	if err != nil {
+		return fmt.Errorf("build handler: %w", err)
+	}
+	d.StartHTTP(h.Handle)
+	return nil
+}
