@@ -24,7 +24,7 @@ func newHandler(t *testing.T, env *worktest.Env) *Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHandler(m)
+	h, err := NewHandler(m, env.Audit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,15 +68,16 @@ func TestMarkRead(t *testing.T) {
 		wantStatus int
 		wantCode   string
 		ownRead    bool
+		audited    bool
 	}{
 		{name: "own notification", req: func(env *worktest.Env, own, _ string) events.APIGatewayProxyRequest { return readReq(env.Mentor, own) },
 			wantStatus: 204, ownRead: true},
 		{name: "another user's notification", req: func(env *worktest.Env, _, foreign string) events.APIGatewayProxyRequest {
 			return readReq(env.Mentor, foreign)
-		}, wantStatus: 404, wantCode: "not_found"},
+		}, wantStatus: 404, wantCode: "not_found", audited: true},
 		{name: "unknown id", req: func(env *worktest.Env, _, _ string) events.APIGatewayProxyRequest {
 			return readReq(env.Mentor, ids.New(ids.Notification))
-		}, wantStatus: 404, wantCode: "not_found"},
+		}, wantStatus: 404, wantCode: "not_found", audited: true},
 		{name: "malformed id", req: func(env *worktest.Env, _, _ string) events.APIGatewayProxyRequest {
 			return readReq(env.Mentor, "NOTIF#x")
 		},
@@ -122,6 +123,9 @@ func TestMarkRead(t *testing.T) {
 			}
 			if isRead(t, env, env.Intern.ID, foreign) {
 				t.Fatal("another user's notification was marked read")
+			}
+			if denied := len(env.Audit.Find("authz.denied")) > 0; denied != tt.audited {
+				t.Fatalf("authz.denied audited = %v, want %v", denied, tt.audited)
 			}
 		})
 	}

@@ -34,7 +34,7 @@ func realMain(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("build inbox: %w", err)
 	}
-	h, err := NewHandler(svc)
+	h, err := NewHandler(svc, d.Audit)
 	if err != nil {
 		return fmt.Errorf("build handler: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -214,6 +215,16 @@ func resourceName(t *testing.T, logicalID string) string {
 		t.Fatal(err)
 	}
 	return name
+}
+
+var registrationIPs atomic.Int64
+
+// registrationIP returns a fresh loopback source address for one new
+// user: the platform limits registrations per source IP, as it should, so
+// a test world of many users must come from many clients.
+func registrationIP() string {
+	n := registrationIPs.Add(1)
+	return fmt.Sprintf("127.1.%d.%d", n/250, n%250+1)
 }
 
 var uniq struct {

@@ -6,13 +6,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/vip-platform/backend/shared/audit"
 )
@@ -45,7 +43,8 @@ const strongPassword = "correct horse battery staple 42"
 func register(t *testing.T, c *client, prefix, password string) string {
 	t.Helper()
 	addr := email(prefix)
-	c.expect(http.StatusAccepted, c.do("POST", "/v1/auth/register", map[string]string{
+	reg := newClient(t, registrationIP())
+	reg.expect(http.StatusAccepted, reg.do("POST", "/v1/auth/register", map[string]string{
 		"email": addr, "password": password, "displayName": "Test " + prefix,
 	}))
 	return addr
@@ -72,8 +71,9 @@ func TestRegisterLoginRefreshLogout(t *testing.T) {
 	addr := register(t, c, "flow", strongPassword)
 
 	t.Run("registering a taken email looks the same", func(t *testing.T) {
-		first := c.do("POST", "/v1/auth/register", map[string]string{"email": email("fresh"), "password": strongPassword, "displayName": "A"})
-		again := c.do("POST", "/v1/auth/register", map[string]string{"email": addr, "password": strongPassword, "displayName": "A"})
+		reg := newClient(t, registrationIP())
+		first := reg.do("POST", "/v1/auth/register", map[string]string{"email": email("fresh"), "password": strongPassword, "displayName": "A"})
+		again := reg.do("POST", "/v1/auth/register", map[string]string{"email": addr, "password": strongPassword, "displayName": "A"})
 		if first.status != again.status || string(first.body) != string(again.body) {
 			t.Errorf("new email: %d %s; taken email: %d %s", first.status, first.body, again.status, again.body)
 		}
@@ -92,6 +92,7 @@ func TestRegisterLoginRefreshLogout(t *testing.T) {
 
 	t.Run("weak passwords are refused with a reason", func(t *testing.T) {
 		weakEmail := email("weak")
+		c := newClient(t, registrationIP())
 		for _, pw := range []string{"short", "password1234", strings.Split(weakEmail, "@")[0] + "-2024!"} {
 			r := c.do("POST", "/v1/auth/register", map[string]string{"email": weakEmail, "password": pw, "displayName": "Weak"})
 			if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"field":"password"`) {
@@ -243,21 +244,11 @@ func TestAuditChainVerifies(t *testing.T) {
 
 func TestAdminBootstrapMFAAndSuspension(t *testing.T) {
 	c := newClient(t, "127.0.0.1")
-	adminEmail := email("admin")
-	const adminPassword = "quiet lantern orbit 58 meadow"
-	out, fe := invoke(t, "AdminBootstrapFunction", map[string]string{
-		"email": adminEmail, "password": adminPassword, "displayName": "Platform Admin",
-	})
-	if fe != "" {
-		t.Fatalf("bootstrap failed: %s", out)
+	boot, err := platformAdmin()
+	if err != nil {
+		t.Fatal(err)
 	}
-	var boot struct {
-		UserID     string `json:"userId"`
-		TOTPSecret string `json:"totpSecret"`
-	}
-	if err := json.Unmarshal(out, &boot); err != nil || boot.TOTPSecret == "" {
-		t.Fatalf("bootstrap result %s (%v)", out, err)
-	}
+	adminEmail, adminPassword := boot.Email, boot.Password
 	if again, fe := invoke(t, "AdminBootstrapFunction", map[string]string{
 		"email": email("admin2"), "password": adminPassword, "displayName": "Second",
 	}); fe == "" {
@@ -270,10 +261,7 @@ func TestAdminBootstrapMFAAndSuspension(t *testing.T) {
 	if !ch.MFARequired || ch.Challenge == "" {
 		t.Fatalf("admin login without MFA step: %+v", ch)
 	}
-	code, err := totp.GenerateCode(boot.TOTPSecret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	code := freshCode(t, boot.TOTPSecret)
 	var adminTokens tokens
 	c.expect(http.StatusOK, c.do("POST", "/v1/auth/login/mfa", map[string]string{"challenge": ch.Challenge, "code": code})).json(t, &adminTokens)
 	// The challenge is single use.

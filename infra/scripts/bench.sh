@@ -8,3 +8,6 @@ go run ./infra/bench "$@"
 echo
 echo "==> Go benchmarks (runtime, gateway, crypto)"
 go test -run '^$' -bench . -benchtime 200x ./infra/devstack/lambdart/ ./infra/devstack/restapi/ ./shared/auth/... 2>&1 | grep -E '^(Benchmark|ok|FAIL|goos|pkg)' || true
+echo
+echo "==> Load: 50 interns, 5 mentors, concurrently (infra/load)"
+go run ./infra/load

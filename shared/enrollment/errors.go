@@ -3,6 +3,7 @@ package enrollment
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/vip-platform/backend/shared/apigw"
 	"github.com/vip-platform/backend/shared/cursor"
@@ -91,7 +92,9 @@ func ToHTTP(err error) error {
 		return apigw.NewError(http.StatusUnprocessableEntity, CodeIdempotencyMismatch,
 			"This Idempotency-Key was used with a different request.").WithCause(err)
 	case errors.Is(err, ErrIdempotencyInFlight):
-		return apigw.Conflict("A request with this Idempotency-Key is still being processed; retry later.").WithCause(err)
+		e := apigw.Conflict("A request with this Idempotency-Key is still being processed; retry later.")
+		e.RetryAfter = time.Second
+		return e.WithCause(err)
 	}
 	return err
 }

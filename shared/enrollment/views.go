@@ -56,7 +56,7 @@ type TaskProgressView struct {
 	Title         string `json:"title"`
 	Required      bool   `json:"required"`
 	Status        string `json:"status"`
-	LatestVersion int    `json:"latestVersion,omitempty"`
+	LatestVersion int    `json:"latestVersion,omitzero"`
 }
 
 // EnrollmentList is a page of enrollments (openapi EnrollmentList).

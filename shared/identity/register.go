@@ -8,8 +8,10 @@ import (
 
 	"github.com/vip-platform/backend/shared/apigw"
 	"github.com/vip-platform/backend/shared/audit"
+	"github.com/vip-platform/backend/shared/domain"
 	"github.com/vip-platform/backend/shared/ids"
 	"github.com/vip-platform/backend/shared/store"
+	"github.com/vip-platform/backend/shared/validate"
 )
 
 // Accepted is the body of every successful registration (openapi:
@@ -26,14 +28,21 @@ var registered = Accepted{
 	Message: "Registration received. If this address was not registered before, you can now sign in with it.",
 }
 
-// Register creates an intern account (no organization) for a new email.
+// Register creates an account for a new email: an intern's (no
+// organization), or with an invite code the invite's role (mentor or org
+// admin) in the invite's organization.
 //
 // Every field is validated (the password against the policy, with the email
 // and display name as context) and every failing field reported. Then,
 // whether or not the address is taken, the password is hashed and the
 // conditional create runs, and the same Accepted is returned: see the
-// package documentation. Accepted registrations count against the source
-// IP's ScopeRegisterIP limit; a throttled IP gets a *ThrottledError.
+// package documentation. An invite that cannot be redeemed (unknown,
+// expired, used, or issued to another email) is a 400 on inviteCode, the
+// same whatever the reason and whether or not the email is registered; a
+// good invite with a taken email is answered like any taken email (202),
+// and the invite stays usable. Accepted registrations count against the
+// source IP's ScopeRegisterIP limit, attempts with invites included, which
+// also bounds invite guessing; a throttled IP gets a *ThrottledError.
 func (s *Service) Register(ctx context.Context, m Meta, in RegisterRequest) (Accepted, error) {
 	if err := s.require(FlowRegister); err != nil {
 		return Accepted{}, err
@@ -65,7 +74,22 @@ func (s *Service) Register(ctx context.Context, m Meta, in RegisterRequest) (Acc
 		ID: ids.New(ids.User), Email: strings.TrimSpace(in.Email), DisplayName: strings.TrimSpace(in.DisplayName),
 		Role: apigw.RoleIntern, Status: store.UserActive, PasswordHash: hash,
 	}
-	err = s.d.Store.CreateUser(ctx, u)
+	details := map[string]string(nil)
+	if in.InviteCode.Set {
+		// The store takes the role and organization from the invite.
+		u, err = s.d.Store.CreateUserWithInvite(ctx, u, domain.HashInviteCode(in.InviteCode.Value), s.now())
+		if errors.Is(err, store.ErrInviteInvalid) {
+			if aerr := s.record(ctx, m, audit.Entry{
+				Action: "auth.register.invite_refused", Outcome: audit.OutcomeFailure, Reason: "invite invalid or expired",
+			}); aerr != nil {
+				return Accepted{}, aerr
+			}
+			return Accepted{}, validate.Errors{{Field: "inviteCode", Reason: reasonInviteInvalid}}
+		}
+		details = map[string]string{"via": "invite", "orgId": u.OrgID}
+	} else {
+		err = s.d.Store.CreateUser(ctx, u)
+	}
 	switch {
 	case errors.Is(err, store.ErrEmailTaken):
 		if err := s.record(ctx, m, audit.Entry{
@@ -80,6 +104,7 @@ func (s *Service) Register(ctx context.Context, m Meta, in RegisterRequest) (Acc
 	}
 	if err := s.record(ctx, m, audit.Entry{
 		Actor: u.ID, ActorRole: u.Role, Action: "auth.register", Target: u.ID, Outcome: audit.OutcomeSuccess,
+		Details: details,
 	}); err != nil {
 		return Accepted{}, err
 	}

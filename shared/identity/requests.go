@@ -1,9 +1,11 @@
 package identity
 
 import (
+	"encoding/json/v2"
 	"regexp"
 
 	"github.com/vip-platform/backend/shared/auth/password"
+	"github.com/vip-platform/backend/shared/domain"
 	"github.com/vip-platform/backend/shared/store"
 	"github.com/vip-platform/backend/shared/validate"
 )
@@ -13,12 +15,42 @@ import (
 // and duplicates refused), and each flow validates every field first, so a
 // caller of the Service cannot skip validation.
 
-// RegisterRequest is the body of POST /v1/auth/register.
+// RegisterRequest is the body of POST /v1/auth/register. InviteCode is
+// optional: without it the account is an intern's; with it the account
+// takes the invite's role and organization.
 type RegisterRequest struct {
-	Email       string `json:"email"`
-	Password    string `json:"password"`
-	DisplayName string `json:"displayName"`
+	Email       string         `json:"email"`
+	Password    string         `json:"password"`
+	DisplayName string         `json:"displayName"`
+	InviteCode  OptionalString `json:"inviteCode"`
 }
+
+// OptionalString is an optional JSON string member. Set tells an absent
+// member from a present one, so an empty invite code is refused rather
+// than read as "no invite"; null is refused by apigw.Decode like for any
+// non-pointer member.
+type OptionalString struct {
+	Value string
+	Set   bool
+}
+
+// Some returns a set OptionalString (for callers building requests).
+func Some(v string) OptionalString { return OptionalString{Value: v, Set: true} }
+
+// UnmarshalJSON accepts a JSON string only.
+func (o *OptionalString) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	o.Value, o.Set = s, true
+	return nil
+}
+
+// reasonInviteInvalid is the one answer to every invite problem: unknown,
+// malformed, expired, used, or for another email. Invite codes are 256-bit
+// secrets, so telling the caller "invalid" enables no enumeration.
+const reasonInviteInvalid = "is invalid or expired"
 
 // LoginRequest is the body of POST /v1/auth/login.
 type LoginRequest struct {
@@ -75,6 +107,9 @@ func (r RegisterRequest) validate() *validate.Validator {
 	}
 	if v.Required("displayName", r.DisplayName) && v.Length("displayName", r.DisplayName, 1, maxDisplayNameLen) {
 		v.Text("displayName", r.DisplayName)
+	}
+	if r.InviteCode.Set {
+		v.Check(domain.ValidInviteCode(r.InviteCode.Value), "inviteCode", reasonInviteInvalid)
 	}
 	// The policy reports length and content; this only keeps absurd
 	// input away from it.

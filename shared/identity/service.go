@@ -18,6 +18,9 @@ import (
 // UserStore is the part of the store that reads and writes accounts.
 type UserStore interface {
 	CreateUser(ctx context.Context, u store.User) error
+	// CreateUserWithInvite registers a mentor or org admin through an
+	// invite (store.ErrInviteInvalid, store.ErrEmailTaken).
+	CreateUserWithInvite(ctx context.Context, u store.User, inviteCodeHash string, now time.Time) (store.User, error)
 	GetUser(ctx context.Context, id string) (store.User, error)
 	GetUserByEmail(ctx context.Context, email string) (store.User, error)
 	SetPassword(ctx context.Context, userID, passwordHash string, expectedVersion int64) (store.User, error)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/vip-platform/backend/shared/domain"
@@ -130,6 +131,31 @@ func TestCreateApplicationRefusals(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestCreateApplicationExtraItem(t *testing.T) {
+	e := newEnv(t)
+	p := openProgram(t, e, 3)
+	// A condition on an item that does not exist stands for an idempotency
+	// lease that was lost meanwhile.
+	lost := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(e.table),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "IDEM#applications-create#00"}, "SK": &types.AttributeValueMemberS{Value: "IDEM"},
+		},
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+	}}
+	a := newApplication(p, ids.New(ids.User), base)
+	if _, err := e.st.CreateApplication(ctx(t), a, lost); !errors.Is(err, store.ErrExtraItemFailed) {
+		t.Fatalf("err = %v, want ErrExtraItemFailed", err)
+	}
+	if _, err := e.st.GetApplication(ctx(t), a.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("application written despite the failed extra item: %v", err)
+	}
+	// Nothing was locked either: the same intern applies now.
+	if _, err := e.st.CreateApplication(ctx(t), a); err != nil {
+		t.Fatalf("apply after the failed transaction: %v", err)
+	}
 }
 
 func TestCreateApplicationConcurrentSameIntern(t *testing.T) {

@@ -134,7 +134,7 @@ func toEnrollmentItem(e Enrollment) enrollmentItem {
 		CreatedAt: e.CreatedAt.UTC(), Version: e.Version,
 	}
 	for id, tp := range e.Tasks {
-		it.Tasks[id] = taskProgressItem{Status: tp.Status, LatestVersion: tp.LatestVersion}
+		it.Tasks[id] = taskProgressItem(tp)
 	}
 	if !e.CompletedAt.IsZero() {
 		c := e.CompletedAt.UTC()
@@ -151,7 +151,7 @@ func (it enrollmentItem) enrollment() Enrollment {
 		CreatedAt: it.CreatedAt, Version: it.Version,
 	}
 	for id, tp := range it.Tasks {
-		e.Tasks[id] = TaskProgress{Status: tp.Status, LatestVersion: tp.LatestVersion}
+		e.Tasks[id] = TaskProgress(tp)
 	}
 	if it.CompletedAt != nil {
 		e.CompletedAt = *it.CompletedAt
@@ -170,10 +170,8 @@ func decodeEnrollment(av map[string]types.AttributeValue) (Enrollment, error) {
 	return it.enrollment(), nil
 }
 
-func validEnrollmentStatus(s string) bool {
-	return s == EnrollmentActive || s == EnrollmentCompleted || s == EnrollmentEnded
-}
-
+// validTaskStatus reports a known per-task status (the submit and review
+// transactions check what they write).
 func validTaskStatus(s string) bool {
 	return s == TaskNotStarted || s == TaskSubmitted || s == TaskChangesRequested || s == TaskAccepted
 }

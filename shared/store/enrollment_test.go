@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -91,7 +92,7 @@ func TestListEnrollmentsPaged(t *testing.T) {
 	}
 	for name, list := range lists {
 		for _, limit := range []int32{1, 2, 5, 50} {
-			t.Run(name, func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/limit %d", name, limit), func(t *testing.T) {
 				var got []string
 				var start map[string]types.AttributeValue
 				for pages := 0; ; pages++ {

@@ -138,10 +138,6 @@ func enrollmentSubsPK(enrollmentID string) string { return enrollmentPK(enrollme
 // order under their task.
 func versionSK(taskID string, version int) string { return fmt.Sprintf("%s#%04d", taskID, version) }
 
-func subVersionLockKey(enrollmentID, taskID string, version int) map[string]types.AttributeValue {
-	return key(enrollmentPK(enrollmentID), skSubVersionPrefix+versionSK(taskID, version))
-}
-
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}

@@ -1,6 +1,10 @@
 package programstest
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -59,4 +63,31 @@ func ErrorCode(t testing.TB, resp events.APIGatewayProxyResponse) string {
 func ErrorBody(t testing.TB, resp events.APIGatewayProxyResponse) apigw.ErrorBody {
 	t.Helper()
 	return apigwtest.DecodeError(t, resp)
+}
+
+// Payload is one CLI sample event (events/<function>/<case>.json).
+type Payload struct {
+	Name string
+	Raw  []byte
+}
+
+// Payloads reads every *.json file of events/<function>/, in name order,
+// failing if there is none.
+func Payloads(t testing.TB, function string) []Payload {
+	t.Helper()
+	dir := RepoFile(t, "events/"+function)
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("programstest: no *.json events in %s (%v)", dir, err)
+	}
+	slices.Sort(paths)
+	out := make([]Payload, 0, len(paths))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, Payload{Name: strings.TrimSuffix(filepath.Base(p), ".json"), Raw: b})
+	}
+	return out
 }

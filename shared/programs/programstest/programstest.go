@@ -408,7 +408,7 @@ func (e *Env) Serve(t testing.TB, name string, h apigw.Handler, req events.APIGa
 	return resp
 }
 
-// Denials returns the audited authz.denied entries.
+// Denials returns how many authz.denied entries were audited.
 func (e *Env) Denials() int { return len(e.Audit.Find(programs.ActionDenied)) }
 
 // RepoFile returns the path of a file at the repository root (the directory
