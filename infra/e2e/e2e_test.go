@@ -128,15 +128,6 @@ func (r reply) json(t *testing.T, v any) {
 	}
 }
 
-func (r reply) errorCode(t *testing.T) string {
-	t.Helper()
-	var env struct {
-		Error struct{ Code string } `json:"error"`
-	}
-	_ = json.Unmarshal(r.body, &env)
-	return env.Error.Code
-}
-
 func (c *client) do(method, path string, body any, headers ...string) reply {
 	c.t.Helper()
 	var rd io.Reader

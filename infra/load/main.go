@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -116,6 +117,34 @@ func (r *runner) reset() {
 
 // call sends one request and records it under its route template.
 func (r *runner) call(route, method, path, token string, body any, headers ...string) (int, []byte, error) {
+	return r.callWith(r.http, route, method, path, token, body, headers...)
+}
+
+var sourceIPs atomic.Int64
+
+// fromNewAddress returns a client whose connections come from a fresh
+// loopback address: the platform limits registrations per source IP (as it
+// should), so the load's users register from distinct clients, as real ones do.
+func fromNewAddress() *http.Client {
+	n := sourceIPs.Add(1)
+	ip := net.ParseIP(fmt.Sprintf("127.2.%d.%d", n/250, n%250+1))
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 5 * time.Second}
+	return &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}, Timeout: 60 * time.Second}
+}
+
+// register registers one user from a fresh source address.
+func (r *runner) register(body map[string]string) error {
+	status, out, err := r.callWith(fromNewAddress(), "POST /v1/auth/register", "POST", "/v1/auth/register", "", body)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusAccepted {
+		return fmt.Errorf("register: %d %s", status, out)
+	}
+	return nil
+}
+
+func (r *runner) callWith(client *http.Client, route, method, path, token string, body any, headers ...string) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -138,7 +167,7 @@ func (r *runner) call(route, method, path, token string, body any, headers ...st
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	start := time.Now()
-	resp, err := r.http.Do(req)
+	resp, err := client.Do(req)
 	d := time.Since(start)
 	r.requests.Add(1)
 	status := 0
@@ -224,7 +253,7 @@ func (r *runner) registerLogin(prefix, invite string) (user, error) {
 	if invite != "" {
 		body["inviteCode"] = invite
 	}
-	if err := r.must(202, "POST /v1/auth/register", "POST", "/v1/auth/register", "", body, nil); err != nil {
+	if err := r.register(body); err != nil {
 		return u, err
 	}
 	var tk struct{ AccessToken string }
@@ -260,9 +289,9 @@ func (r *runner) setup(cfg config) (*world, error) {
 	}
 	w.orgID = org.OrgID
 	w.orgAdmin = user{Email: adminEmail}
-	if err := r.must(202, "POST /v1/auth/register", "POST", "/v1/auth/register", "", map[string]string{
+	if err := r.register(map[string]string{
 		"email": adminEmail, "password": password, "displayName": "Load Org Admin", "inviteCode": org.Invite.Code,
-	}, nil); err != nil {
+	}); err != nil {
 		return nil, err
 	}
 	var tk struct{ AccessToken string }
@@ -276,9 +305,9 @@ func (r *runner) setup(cfg config) (*world, error) {
 		if err := r.must(201, "POST /v1/orgs/{orgId}/invites", "POST", "/v1/orgs/"+w.orgID+"/invites", w.orgAdmin.Token, map[string]string{"email": email, "role": "mentor"}, &inv); err != nil {
 			return nil, err
 		}
-		if err := r.must(202, "POST /v1/auth/register", "POST", "/v1/auth/register", "", map[string]string{
+		if err := r.register(map[string]string{
 			"email": email, "password": password, "displayName": fmt.Sprintf("Load Mentor %d", i), "inviteCode": inv.Code,
-		}, nil); err != nil {
+		}); err != nil {
 			return nil, err
 		}
 		var mt struct{ AccessToken string }

@@ -53,7 +53,8 @@ var (
 // copied onto another user's record does not open. Every reader of
 // store.MFA ciphertexts (login MFA step) must open with exactly this.
 func TOTPEncryptionContext(userID string) map[string]string {
-	return map[string]string{"userId": userID, "purpose": "totp"}
+	// One definition for writers and readers: identity's MFA login step.
+	return identity.TOTPContext(userID)
 }
 
 // TOTPEnrollment is the answer to POST /v1/auth/mfa/totp (openapi

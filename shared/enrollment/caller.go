@@ -1,7 +1,6 @@
 package enrollment
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -42,50 +41,20 @@ func (c Caller) actor() domain.Actor {
 	return domain.Actor{UserID: c.UserID, Role: domain.Role(c.Role), OrgID: c.OrgID}
 }
 
-// ifMatchInvalid is the one answer to an If-Match that is not a version.
-var ifMatchInvalid = validate.Errors{{Field: "If-Match", Reason: `must be the resource version from its ETag, like "3"`}}
-
-// IfMatch returns the version the request's If-Match header names: a
-// single strong tag of a positive version number ("3" or 3). Absent is
-// ErrPreconditionRequired (428): these writes are never unconditional.
-// "*", weak tags, lists and a header sent twice are a 400: none of them
-// can be honoured precisely, and ignoring one would silently turn a
-// conditional write unconditional.
+// IfMatch returns the version the request's If-Match header names (see
+// apigw.IfMatch). Absent is ErrPreconditionRequired (428): these writes are
+// never unconditional.
 func IfMatch(req events.APIGatewayProxyRequest) (int64, error) {
-	present := false
-	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, "If-Match") {
-			if len(vs) != 1 {
-				return 0, apigw.Validation(ifMatchInvalid)
-			}
-			present = true
-		}
-	}
-	for k := range req.Headers {
-		if strings.EqualFold(k, "If-Match") {
-			present = true
-		}
-	}
-	if !present {
+	v, present, err := apigw.IfMatch(req)
+	if err == nil && !present {
 		return 0, ErrPreconditionRequired
 	}
-	v := strings.TrimSpace(apigw.Header(req, "If-Match"))
-	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-		v = v[1 : len(v)-1]
-	}
-	if v == "" || len(v) > 19 || strings.TrimLeft(v, "0123456789") != "" {
-		return 0, apigw.Validation(ifMatchInvalid)
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 1 {
-		return 0, apigw.Validation(ifMatchInvalid)
-	}
-	return n, nil
+	return v, err
 }
 
 // ETag is the entity tag of a resource version, the value If-Match takes
 // back.
-func ETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+func ETag(version int64) string { return apigw.ETag(version) }
 
 // IdempotencyKey returns the request's Idempotency-Key ("" when absent).
 // A malformed key, or the header sent twice, is a 400 naming the header:

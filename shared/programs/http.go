@@ -2,14 +2,12 @@ package programs
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/vip-platform/backend/shared/apigw"
 	"github.com/vip-platform/backend/shared/idempotency"
-	"github.com/vip-platform/backend/shared/validate"
 )
 
 // Helpers the route handlers share.
@@ -24,44 +22,11 @@ const (
 	MaxLimit     = 50
 )
 
-// ifMatchInvalid is the one answer to an If-Match that is not a version.
-var ifMatchInvalid = validate.Errors{{Field: "If-Match", Reason: `must be the version from the ETag, like "3"`}}
-
 // ParseIfMatch returns the version an If-Match header names, 0 when the
-// header is absent (the service answers 428). Only one strong tag of a
-// version number is accepted ("3" or 3): "*", weak tags and lists cannot
-// be honoured precisely, and a header sent twice is refused rather than
-// ignored, which would silently turn a conditional update unconditional.
+// header is absent (the service answers 428); see apigw.IfMatch.
 func ParseIfMatch(req events.APIGatewayProxyRequest) (int64, error) {
-	present := false
-	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, "If-Match") {
-			if len(vs) != 1 {
-				return 0, apigw.Validation(ifMatchInvalid)
-			}
-			present = true
-		}
-	}
-	for k := range req.Headers {
-		if strings.EqualFold(k, "If-Match") {
-			present = true
-		}
-	}
-	if !present {
-		return 0, nil
-	}
-	v := strings.TrimSpace(apigw.Header(req, "If-Match"))
-	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-		v = v[1 : len(v)-1]
-	}
-	if v == "" || len(v) > 19 || strings.TrimLeft(v, "0123456789") != "" {
-		return 0, apigw.Validation(ifMatchInvalid)
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 1 {
-		return 0, apigw.Validation(ifMatchInvalid)
-	}
-	return n, nil
+	v, _, err := apigw.IfMatch(req)
+	return v, err
 }
 
 // RejectBody refuses a body on routes whose contract has none: data the

@@ -81,20 +81,20 @@ type Endpoints struct {
 
 // Emulators is a running set of emulated AWS services.
 type Emulators struct {
-	opts      Options
+	opts Options
 	// dynamoCalls counts DynamoDB operations served, for the benchmarks'
 	// calls-per-request report.
 	dynamoCalls *opCounter
-	log       *slog.Logger
-	endpoints Endpoints
-	servers   []*service
-	kms       *kmsService
-	s3        *eventBackend
-	events    *dispatcher
-	secrets   *secretsManager
-	tmpDir    string
-	accessKey string
-	secretKey string
+	log         *slog.Logger
+	endpoints   Endpoints
+	servers     []*service
+	kms         *kmsService
+	s3          *eventBackend
+	events      *dispatcher
+	secrets     *secretsManager
+	tmpDir      string
+	accessKey   string
+	secretKey   string
 
 	closeOnce sync.Once
 	closeErr  error
