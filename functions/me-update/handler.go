@@ -68,4 +68,3 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	resp, err := apigw.JSON(http.StatusOK, me)
 	return resp.WithHeader("ETag", me.ETag()), err
 }
-
