@@ -24,12 +24,18 @@ make --no-print-directory tools >/dev/null
 .tools/staticcheck ./...
 
 step "go test"
-# -race on the concurrent parts (runtime, gateway, emulators, limiter, audit);
+# -race on the concurrent parts (runtime, gateway, limiter, audit);
 # everything else without, to fit two cores.
+results=$(mktemp)
 race_pkgs=(./infra/devstack/lambdart/... ./infra/devstack/restapi/... ./shared/ratelimit/... ./shared/audit/...)
-go test -count=1 -race "${race_pkgs[@]}"
+go test -count=1 -race "${race_pkgs[@]}" 2>&1 | tee -a "$results"
 mapfile -t all_pkgs < <(go list ./... | grep -v -E '/infra/devstack/(lambdart|restapi)|/shared/(ratelimit|audit)')
-go test -count=1 -timeout 20m "${all_pkgs[@]}"
+go test -count=1 -timeout 20m "${all_pkgs[@]}" 2>&1 | tee -a "$results"
+passed=$(grep -c '^ok ' "$results" || true)
+failed=$(grep -c -E '^(FAIL|--- FAIL)' "$results" || true)
 
 step "govulncheck (offline database)"
 bash infra/scripts/vuln.sh .tools/govulncheck
+
+echo
+echo "packages: $passed passed, $failed failed"
