@@ -9,11 +9,12 @@
 package accounttest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/vip-platform/backend/shared/obs/obstest"
+	"github.com/vip-platform/backend/shared/repotest"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -281,43 +282,8 @@ func LoadPayloads(t testing.TB, dir string) []Payload {
 	return out
 }
 
-// RepoFile returns the path of a file at the repository root (the directory
-// holding go.mod), found by walking up from the test's working directory.
-func RepoFile(t testing.TB, name string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, name)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("accounttest: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+// RepoFile returns the path of a file at the repository root.
+func RepoFile(t testing.TB, name string) string { return repotest.File(t, name) }
 
-// Buffer is a bytes.Buffer safe for concurrent writers (parallel requests
-// logging at once).
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p.
-func (b *Buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-// String returns everything written so far.
-func (b *Buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// Buffer is a log sink safe for concurrent writers.
+type Buffer = obstest.Buffer

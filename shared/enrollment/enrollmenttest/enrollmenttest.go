@@ -11,13 +11,12 @@
 package enrollmenttest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/vip-platform/backend/shared/obs/obstest"
+	"github.com/vip-platform/backend/shared/repotest"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -362,43 +361,10 @@ func (e *Env) Serve(t testing.TB, name string, h apigw.Handler, req events.APIGa
 }
 
 // RepoFile returns the path of a file at the repository root.
-func RepoFile(t testing.TB, name string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, name)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("enrollmenttest: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func RepoFile(t testing.TB, name string) string { return repotest.File(t, name) }
 
-// Buffer is a bytes.Buffer safe for concurrent writers.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p.
-func (b *Buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-// String returns everything written so far.
-func (b *Buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// Buffer is a log sink safe for concurrent writers.
+type Buffer = obstest.Buffer
 
 // IDs the sample events of events/<function>/ name (usr_ subjects, the
 // org, the program, the application and the enrollment), so handler tests

@@ -9,10 +9,9 @@ package worktest
 
 import (
 	"context"
+	"github.com/vip-platform/backend/shared/repotest"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -323,22 +322,5 @@ func (e *Env) update(t testing.TB, pk, expr string, names map[string]string, val
 	}
 }
 
-// RepoFile returns the path of a file at the repository root (the directory
-// holding go.mod), found by walking up from the test's working directory.
-func RepoFile(t testing.TB, name string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, name)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("worktest: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+// RepoFile returns the path of a file at the repository root.
+func RepoFile(t testing.TB, name string) string { return repotest.File(t, name) }
