@@ -18,14 +18,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
@@ -52,29 +49,3 @@ func KMS(cfg aws.Config) *kms.Client { return kms.NewFromConfig(cfg) }
 
 // SecretsManager returns a Secrets Manager client.
 func SecretsManager(cfg aws.Config) *secretsmanager.Client { return secretsmanager.NewFromConfig(cfg) }
-
-// S3 returns an S3 client, addressing buckets path-style when an S3 endpoint
-// override is configured: emulators serve http://host:port/bucket/key, not
-// bucket.host virtual hosts (which would also need wildcard DNS on
-// 127.0.0.1). Against real S3 the SDK's default virtual-hosted style stays.
-func S3(cfg aws.Config) *s3.Client {
-	pathStyle := s3EndpointOverridden(cfg)
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if pathStyle {
-			o.UsePathStyle = true
-		}
-	})
-}
-
-// s3EndpointOverridden mirrors the SDK's own precedence: a BaseEndpoint in
-// cfg, or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL unless configured
-// endpoints are ignored.
-func s3EndpointOverridden(cfg aws.Config) bool {
-	if cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != "" {
-		return true
-	}
-	if strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
-		return false
-	}
-	return os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
-}

@@ -23,7 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/vip-platform/backend/shared/awsclient/s3client"
 )
 
 // recorder is a fake AWS endpoint: it records each request's target (JSON
@@ -96,7 +98,7 @@ func callAll(t *testing.T, cfg aws.Config) {
 	}); err != nil {
 		t.Fatalf("DynamoDB: %v", err)
 	}
-	if _, err := S3(cfg).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("vip-files")}); err != nil {
+	if _, err := s3client.New(cfg).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("vip-files")}); err != nil {
 		t.Fatalf("S3: %v", err)
 	}
 	if _, err := KMS(cfg).ListKeys(ctx, &kms.ListKeysInput{}); err != nil {
@@ -173,7 +175,7 @@ func TestS3PathStyle(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: tt.base}
-			if got := S3(cfg).Options().UsePathStyle; got != tt.want {
+			if got := s3client.New(cfg).Options().UsePathStyle; got != tt.want {
 				t.Fatalf("UsePathStyle = %v, want %v", got, tt.want)
 			}
 		})
