@@ -256,18 +256,7 @@ func (s *Store) GetApplication(ctx context.Context, id string) (Application, err
 	if !ids.Valid(id, ids.Application) {
 		return Application{}, wrap("get application", ErrNotFound)
 	}
-	av, found, err := s.getItem(ctx, applicationKey(id))
-	if err != nil {
-		return Application{}, wrap("get application", err)
-	}
-	if !found {
-		return Application{}, wrap("get application", ErrNotFound)
-	}
-	a, err := decodeApplication(av)
-	if err != nil {
-		return Application{}, wrap("get application", err)
-	}
-	return a, nil
+	return getDecoded(ctx, s, "get application", applicationKey(id), decodeApplication)
 }
 
 // ListProgramApplications returns one page of a program's applications,

@@ -215,18 +215,7 @@ func (s *Store) GetEnrollment(ctx context.Context, id string) (Enrollment, error
 	if !ids.Valid(id, ids.Enrollment) {
 		return Enrollment{}, wrap("get enrollment", ErrNotFound)
 	}
-	av, found, err := s.getItem(ctx, enrollmentKey(id))
-	if err != nil {
-		return Enrollment{}, wrap("get enrollment", err)
-	}
-	if !found {
-		return Enrollment{}, wrap("get enrollment", ErrNotFound)
-	}
-	e, err := decodeEnrollment(av)
-	if err != nil {
-		return Enrollment{}, wrap("get enrollment", err)
-	}
-	return e, nil
+	return getDecoded(ctx, s, "get enrollment", enrollmentKey(id), decodeEnrollment)
 }
 
 // ListInternEnrollments returns one page of the intern's enrollments, newest

@@ -153,6 +153,24 @@ func fromEpoch(s int64) time.Time { return time.Unix(s, 0).UTC() }
 
 // getItem is a strongly consistent GetItem; found is false when the item is
 // absent.
+// getDecoded reads one item and decodes it: a missing item is ErrNotFound,
+// and every error is wrapped with op.
+func getDecoded[T any](ctx context.Context, s *Store, op string, k map[string]types.AttributeValue, decode func(map[string]types.AttributeValue) (T, error)) (T, error) {
+	var zero T
+	av, found, err := s.getItem(ctx, k)
+	if err != nil {
+		return zero, wrap(op, err)
+	}
+	if !found {
+		return zero, wrap(op, ErrNotFound)
+	}
+	v, err := decode(av)
+	if err != nil {
+		return zero, wrap(op, err)
+	}
+	return v, nil
+}
+
 func (s *Store) getItem(ctx context.Context, k map[string]types.AttributeValue) (map[string]types.AttributeValue, bool, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
