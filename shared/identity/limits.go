@@ -76,6 +76,13 @@ func loginKeys(account string, m Meta) []limitKey {
 // counted, so a burst against one (account, IP) does not also exhaust the
 // account-wide limit.
 func (s *Service) checkLimits(ctx context.Context, m Meta, flow string, target string, keys []limitKey) error {
+	_, err := s.checkLimitDecisions(ctx, m, flow, target, keys)
+	return err
+}
+
+// checkLimitDecisions is checkLimits that also returns each key's decision
+// (in keys' order), so a caller can tell whether a counter needs resetting.
+func (s *Service) checkLimitDecisions(ctx context.Context, m Meta, flow string, target string, keys []limitKey) ([]ratelimit.Decision, error) {
 	// The scopes are independent reads: ask them at once, so a login pays
 	// one round trip for its limits, not one per scope.
 	decisions := make([]ratelimit.Decision, len(keys))
@@ -92,23 +99,23 @@ func (s *Service) checkLimits(ctx context.Context, m Meta, flow string, target s
 	var refused *ThrottledError
 	for i, k := range keys {
 		if errs[i] != nil {
-			return fmt.Errorf("check %s: %w", k.scope, errs[i])
+			return nil, fmt.Errorf("check %s: %w", k.scope, errs[i])
 		}
 		if d := decisions[i]; !d.Allowed && (refused == nil || d.RetryAfter > refused.RetryAfter) {
 			refused = &ThrottledError{Scope: k.scope, RetryAfter: d.RetryAfter}
 		}
 	}
 	if refused == nil {
-		return nil
+		return decisions, nil
 	}
 	if err := s.record(ctx, m, audit.Entry{
 		Action: "auth.throttled", Target: target, Outcome: audit.OutcomeDenied,
 		Reason:  "rate limit " + refused.Scope,
 		Details: map[string]string{"flow": flow, "scope": refused.Scope, "retryAfter": fmt.Sprintf("%ds", int64((refused.RetryAfter+time.Second-1)/time.Second))},
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	return refused
+	return decisions, refused
 }
 
 // countFailure counts one failure on every key.

@@ -42,7 +42,8 @@ func (s *Service) Login(ctx context.Context, m Meta, in LoginRequest) (LoginResu
 		defer close(looked)
 		u, err = s.d.Store.GetUserByEmail(ctx, in.Email)
 	}()
-	if limitErr := s.checkLimits(ctx, m, "login", "", keys); limitErr != nil {
+	decisions, limitErr := s.checkLimitDecisions(ctx, m, "login", "", keys)
+	if limitErr != nil {
 		<-looked
 		return LoginResult{}, limitErr
 	}
@@ -97,11 +98,14 @@ func (s *Service) Login(ctx context.Context, m Meta, in LoginRequest) (LoginResu
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
-	// Resetting the (account, IP) counter and auditing are independent.
+	// Resetting the (account, IP) counter and auditing are independent; a
+	// counter with no failures needs no reset (the common case).
 	reset := make(chan struct{})
 	go func() {
 		defer close(reset)
-		s.resetAccountIP(ctx, account, m)
+		if decisions[2].Count > 0 {
+			s.resetAccountIP(ctx, account, m)
+		}
 	}()
 	err = s.record(ctx, m, audit.Entry{
 		Actor: u.ID, ActorRole: u.Role, Action: "auth.login.succeeded", Target: u.ID, Outcome: audit.OutcomeSuccess,
