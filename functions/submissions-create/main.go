@@ -31,7 +31,12 @@ func realMain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	idem, err := idempotency.New(d.Dynamo, idempotency.Config{Table: d.Config.TableName, Clock: d.Now})
+	idem, err := idempotency.New(d.Dynamo, idempotency.Config{
+		Table: d.Config.TableName, Clock: d.Now,
+		// A submission's replayable answer can exceed the 64 KiB default:
+		// 20,000 four-byte characters plus links. DynamoDB items hold 400 KB.
+		MaxResponseBytes: 256 << 10,
+	})
 	if err != nil {
 		return fmt.Errorf("build idempotency store: %w", err)
 	}

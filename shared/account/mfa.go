@@ -107,8 +107,7 @@ type PasswordVerifier interface {
 
 // Limiter counts failures per scope and key (shared/ratelimit).
 type Limiter interface {
-	Check(ctx context.Context, scope, key string) (ratelimit.Decision, error)
-	Fail(ctx context.Context, scope, key string) (ratelimit.Decision, error)
+	Reserve(ctx context.Context, scope, key string) (ratelimit.Decision, *ratelimit.Reservation, error)
 	Reset(ctx context.Context, scope, key string) error
 }
 
@@ -173,9 +172,13 @@ func (e *TOTPEnroller) Enrol(ctx context.Context, c Caller, currentPassword stri
 	if err := v.Err(); err != nil {
 		return TOTPEnrollment{}, err
 	}
-	if err := e.checkLimit(ctx, c); err != nil {
+	r, err := e.checkLimit(ctx, c)
+	if err != nil {
 		return TOTPEnrollment{}, err
 	}
+	// Whatever is not settled as a failure is given back (a success, an
+	// internal error): only wrong passwords count.
+	defer func() { _ = r.Succeeded(ctx) }()
 	u, err := getCaller(ctx, e.store, c)
 	if err != nil {
 		return TOTPEnrollment{}, err
@@ -183,7 +186,7 @@ func (e *TOTPEnroller) Enrol(ctx context.Context, c Caller, currentPassword stri
 	if !u.Active() {
 		return TOTPEnrollment{}, fmt.Errorf("%w: user %s is %s", ErrUnknownCaller, u.ID, u.Status)
 	}
-	if err := e.reauthenticate(ctx, c, u, currentPassword); err != nil {
+	if err := e.reauthenticate(ctx, c, u, currentPassword, r); err != nil {
 		return TOTPEnrollment{}, err
 	}
 	if u.MFA.Enabled {
@@ -207,16 +210,18 @@ func (e *TOTPEnroller) Enrol(ctx context.Context, c Caller, currentPassword stri
 	return TOTPEnrollment{Secret: enr.Secret, OTPAuthURL: enr.URL}, nil
 }
 
-// checkLimit refuses the attempt while the caller's wrong-password counter
-// is throttled, auditing the refusal. Checked before the password is
-// verified, so a throttled guess costs no argon2id work and tells nothing.
-func (e *TOTPEnroller) checkLimit(ctx context.Context, c Caller) error {
-	d, err := e.limiter.Check(ctx, reauthScope, c.UserID)
+// checkLimit reserves this attempt's place in the caller's wrong-password
+// counter, or refuses it while the counter is throttled, auditing the
+// refusal. Reserved before the password is verified, so concurrent guesses
+// cannot all pass before the first is counted, and a throttled guess costs
+// no argon2id work. The caller settles the reservation.
+func (e *TOTPEnroller) checkLimit(ctx context.Context, c Caller) (*ratelimit.Reservation, error) {
+	d, r, err := e.limiter.Reserve(ctx, reauthScope, c.UserID)
 	if err != nil {
-		return fmt.Errorf("check %s: %w", reauthScope, err)
+		return nil, fmt.Errorf("reserve %s: %w", reauthScope, err)
 	}
 	if d.Allowed {
-		return nil
+		return r, nil
 	}
 	en := c.entry(actionThrottled, c.UserID, audit.OutcomeDenied)
 	en.Reason = "rate limit " + reauthScope
@@ -224,15 +229,15 @@ func (e *TOTPEnroller) checkLimit(ctx context.Context, c Caller) error {
 		"flow": "mfa-enrol", "scope": reauthScope, "retryAfter": strconv.Itoa(d.RetryAfterSeconds()) + "s",
 	}
 	if err := e.audit.Append(ctx, en); err != nil {
-		return fmt.Errorf("audit %s: %w", en.Action, err)
+		return nil, fmt.Errorf("audit %s: %w", en.Action, err)
 	}
-	return &identity.ThrottledError{Scope: reauthScope, RetryAfter: d.RetryAfter}
+	return nil, &identity.ThrottledError{Scope: reauthScope, RetryAfter: d.RetryAfter}
 }
 
 // reauthenticate verifies the caller's current password: a wrong one is
 // counted and audited; a right one forgets earlier mistakes, as a
 // successful password change does.
-func (e *TOTPEnroller) reauthenticate(ctx context.Context, c Caller, u store.User, currentPassword string) error {
+func (e *TOTPEnroller) reauthenticate(ctx context.Context, c Caller, u store.User, currentPassword string, r *ratelimit.Reservation) error {
 	ok, err := e.pw.Verify(currentPassword, u.PasswordHash)
 	if err != nil {
 		obs.FromContext(ctx).LogAttrs(ctx, slog.LevelError, "stored password hash unusable",
@@ -246,7 +251,7 @@ func (e *TOTPEnroller) reauthenticate(ctx context.Context, c Caller, u store.Use
 		}
 		return nil
 	}
-	if _, err := e.limiter.Fail(ctx, reauthScope, u.ID); err != nil {
+	if err := r.Failed(ctx); err != nil {
 		return fmt.Errorf("count %s: %w", reauthScope, err)
 	}
 	en := c.entry(ActionMFAFailed, u.ID, audit.OutcomeFailure)

@@ -71,62 +71,92 @@ func loginKeys(account string, m Meta) []limitKey {
 	}
 }
 
-// checkLimits refuses the attempt if any counter is throttled, auditing the
-// refusal (auth.throttled) before answering. Throttled attempts are not
-// counted, so a burst against one (account, IP) does not also exhaust the
-// account-wide limit.
-func (s *Service) checkLimits(ctx context.Context, m Meta, flow string, target string, keys []limitKey) error {
-	_, err := s.checkLimitDecisions(ctx, m, flow, target, keys)
-	return err
+// held is one attempt's reserved places in every counter that limits it
+// (rs[i] for keys[i], nil where a scope refused or failed)
+// (ratelimit.Reserve): taken before the expensive work, so a concurrent
+// burst cannot all pass the limits before the first failure is counted.
+// failed keeps them as failures; release gives back whatever is unsettled
+// (deferred by every flow, so successes and internal errors never count).
+type held struct {
+	keys      []limitKey
+	rs        []*ratelimit.Reservation
+	decisions []ratelimit.Decision
 }
 
-// checkLimitDecisions is checkLimits that also returns each key's decision
-// (in keys' order), so a caller can tell whether a counter needs resetting.
-func (s *Service) checkLimitDecisions(ctx context.Context, m Meta, flow string, target string, keys []limitKey) ([]ratelimit.Decision, error) {
-	// The scopes are independent reads: ask them at once, so a login pays
-	// one round trip for its limits, not one per scope.
-	decisions := make([]ratelimit.Decision, len(keys))
+// priorFailures is how many failures key i had before this attempt.
+func (h *held) priorFailures(i int) int { return h.decisions[i].Count - 1 }
+
+// failed records the attempt as a failure on every scope.
+func (h *held) failed(ctx context.Context) error {
+	var errs []error
+	for i, r := range h.rs {
+		if r == nil {
+			continue
+		}
+		if err := r.Failed(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("count %s: %w", h.keys[i].scope, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// release gives back every place not settled as a failure.
+func (h *held) release(ctx context.Context) {
+	for i, r := range h.rs {
+		if r == nil {
+			continue
+		}
+		if err := r.Succeeded(ctx); err != nil {
+			obs.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "release rate-limit reservation failed",
+				slog.String("scope", h.keys[i].scope), slog.String("error", err.Error()))
+		}
+	}
+}
+
+// reserveLimits reserves a place for this attempt on every key, at once
+// (one round trip). If any refuses, the others are given back, the refusal
+// is audited (auth.throttled) and a *ThrottledError returned. Throttled
+// attempts are not counted, so a burst against one (account, IP) does not
+// also exhaust the account-wide limit. The caller must defer h.release.
+func (s *Service) reserveLimits(ctx context.Context, m Meta, flow string, target string, keys []limitKey) (*held, error) {
+	h := &held{keys: keys, rs: make([]*ratelimit.Reservation, len(keys)), decisions: make([]ratelimit.Decision, len(keys))}
 	errs := make([]error, len(keys))
 	var wg sync.WaitGroup
 	for i, k := range keys {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			decisions[i], errs[i] = s.d.Limiter.Check(ctx, k.scope, k.key)
+			h.decisions[i], h.rs[i], errs[i] = s.d.Limiter.Reserve(ctx, k.scope, k.key)
 		}()
 	}
 	wg.Wait()
 	var refused *ThrottledError
+	var firstErr error
 	for i, k := range keys {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("check %s: %w", k.scope, errs[i])
+		if errs[i] != nil && firstErr == nil {
+			firstErr = fmt.Errorf("reserve %s: %w", k.scope, errs[i])
 		}
-		if d := decisions[i]; !d.Allowed && (refused == nil || d.RetryAfter > refused.RetryAfter) {
+		if d := h.decisions[i]; errs[i] == nil && !d.Allowed && (refused == nil || d.RetryAfter > refused.RetryAfter) {
 			refused = &ThrottledError{Scope: k.scope, RetryAfter: d.RetryAfter}
 		}
 	}
-	if refused == nil {
-		return decisions, nil
+	if firstErr != nil || refused != nil {
+		h.release(ctx)
 	}
-	if err := s.record(ctx, m, audit.Entry{
-		Action: "auth.throttled", Target: target, Outcome: audit.OutcomeDenied,
-		Reason:  "rate limit " + refused.Scope,
-		Details: map[string]string{"flow": flow, "scope": refused.Scope, "retryAfter": fmt.Sprintf("%ds", int64((refused.RetryAfter+time.Second-1)/time.Second))},
-	}); err != nil {
-		return nil, err
+	if firstErr != nil {
+		return nil, firstErr
 	}
-	return decisions, refused
-}
-
-// countFailure counts one failure on every key.
-func (s *Service) countFailure(ctx context.Context, keys []limitKey) error {
-	var errs []error
-	for _, k := range keys {
-		if _, err := s.d.Limiter.Fail(ctx, k.scope, k.key); err != nil {
-			errs = append(errs, fmt.Errorf("count %s: %w", k.scope, err))
+	if refused != nil {
+		if err := s.record(ctx, m, audit.Entry{
+			Action: "auth.throttled", Target: target, Outcome: audit.OutcomeDenied,
+			Reason:  "rate limit " + refused.Scope,
+			Details: map[string]string{"flow": flow, "scope": refused.Scope, "retryAfter": fmt.Sprintf("%ds", int64((refused.RetryAfter+time.Second-1)/time.Second))},
+		}); err != nil {
+			return nil, err
 		}
+		return nil, refused
 	}
-	return errors.Join(errs...)
+	return h, nil
 }
 
 // resetAccountIP forgets the (account, IP) failures after a full success, so

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,5 +195,40 @@ func TestLoginSuccessResetsOnlyAccountIP(t *testing.T) {
 	}
 	if d.Count != 2*(limit-1) {
 		t.Errorf("IP counter = %d, want %d: a success must not reset it", d.Count, 2*(limit-1))
+	}
+}
+
+// TestConcurrentBurstIsLimited: guesses sent all at once, not one after the
+// other, must not all reach the password check (the limits are reserved
+// before the argon2id work, not counted after it).
+func TestConcurrentBurstIsLimited(t *testing.T) {
+	env := identitytest.New(t)
+	svc := env.Service(t, identity.FlowLogin)
+	env.CreateUser(t, identitytest.UserSpec{Email: "victim@example.org"})
+	const attacker = "203.0.113.99"
+	const n = 40
+	outcomes := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := svc.Login(ctx(t), meta(attacker), identity.LoginRequest{Email: "victim@example.org", Password: fmt.Sprintf("concurrent-guess-%02d", i)})
+			outcomes[i] = outcome(t, err)
+		}()
+	}
+	wg.Wait()
+	limit := identity.RateLimitPolicies()[identity.ScopeLoginAccountIP].Limit
+	if v := env.Hasher.Counts().Verify; v > int64(limit) {
+		t.Fatalf("%d of %d concurrent guesses reached the password check, want at most %d", v, n, limit)
+	}
+	invalid := 0
+	for _, o := range outcomes {
+		if o == "invalid" {
+			invalid++
+		}
+	}
+	if invalid > limit {
+		t.Fatalf("%d concurrent guesses answered as checked, want at most %d", invalid, limit)
 	}
 }

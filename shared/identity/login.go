@@ -42,18 +42,19 @@ func (s *Service) Login(ctx context.Context, m Meta, in LoginRequest) (LoginResu
 		defer close(looked)
 		u, err = s.d.Store.GetUserByEmail(ctx, in.Email)
 	}()
-	decisions, limitErr := s.checkLimitDecisions(ctx, m, "login", "", keys)
+	h, limitErr := s.reserveLimits(ctx, m, "login", "", keys)
 	if limitErr != nil {
 		<-looked
 		return LoginResult{}, limitErr
 	}
+	defer h.release(ctx)
 	<-looked
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// The same derivation a wrong password costs, and then the same
 		// path: count, audit, one answer.
 		s.d.Hasher.DummyVerify(in.Password)
-		return LoginResult{}, s.loginFailed(ctx, m, keys, store.User{}, audit.OutcomeFailure, "unknown account")
+		return LoginResult{}, s.loginFailed(ctx, m, h, store.User{}, audit.OutcomeFailure, "unknown account")
 	case err != nil:
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
@@ -65,10 +66,10 @@ func (s *Service) Login(ctx context.Context, m Meta, in LoginRequest) (LoginResu
 			slog.String("userId", u.ID), slog.String("error", err.Error()))
 	}
 	if !ok {
-		return LoginResult{}, s.loginFailed(ctx, m, keys, u, audit.OutcomeFailure, "wrong password")
+		return LoginResult{}, s.loginFailed(ctx, m, h, u, audit.OutcomeFailure, "wrong password")
 	}
 	if !u.Active() {
-		return LoginResult{}, s.loginFailed(ctx, m, keys, u, audit.OutcomeDenied, "account suspended")
+		return LoginResult{}, s.loginFailed(ctx, m, h, u, audit.OutcomeDenied, "account suspended")
 	}
 	if s.d.Hasher.NeedsRehash(u.PasswordHash) {
 		u = s.rehash(ctx, u, in.Password)
@@ -93,7 +94,7 @@ func (s *Service) Login(ctx context.Context, m Meta, in LoginRequest) (LoginResu
 
 	t, sid, err := s.startSession(ctx, m, u)
 	if errors.Is(err, ErrInvalidCredentials) {
-		return LoginResult{}, s.loginFailed(ctx, m, keys, u, audit.OutcomeDenied, "account deactivated during login")
+		return LoginResult{}, s.loginFailed(ctx, m, h, u, audit.OutcomeDenied, "account deactivated during login")
 	}
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
@@ -103,7 +104,7 @@ func (s *Service) Login(ctx context.Context, m Meta, in LoginRequest) (LoginResu
 	reset := make(chan struct{})
 	go func() {
 		defer close(reset)
-		if decisions[2].Count > 0 {
+		if h.priorFailures(2) > 0 {
 			s.resetAccountIP(ctx, account, m)
 		}
 	}()
@@ -121,8 +122,8 @@ func (s *Service) Login(ctx context.Context, m Meta, in LoginRequest) (LoginResu
 // loginFailed counts the failure on every login scope, audits it and returns
 // the one answer every failure gets. u is the zero User for an unknown
 // account.
-func (s *Service) loginFailed(ctx context.Context, m Meta, keys []limitKey, u store.User, outcome, reason string) error {
-	if err := s.countFailure(ctx, keys); err != nil {
+func (s *Service) loginFailed(ctx context.Context, m Meta, h *held, u store.User, outcome, reason string) error {
+	if err := h.failed(ctx); err != nil {
 		return err
 	}
 	if err := s.record(ctx, m, audit.Entry{
@@ -162,6 +163,7 @@ func (s *Service) challenge(ctx context.Context, m Meta, u store.User) (MFAChall
 	}
 	if err := s.d.Store.PutChallenge(ctx, store.Challenge{
 		Hash: refresh.Hash(c), UserID: u.ID, ExpiresAt: s.now().Add(ChallengeTTL),
+		Credential: credentialFingerprint(u.PasswordHash),
 	}); err != nil {
 		return MFAChallenge{}, fmt.Errorf("login: %w", err)
 	}
@@ -171,4 +173,10 @@ func (s *Service) challenge(ctx context.Context, m Meta, u store.User) (MFAChall
 		return MFAChallenge{}, err
 	}
 	return MFAChallenge{MFARequired: true, Challenge: c, ExpiresIn: int64(ChallengeTTL.Seconds())}, nil
+}
+
+// credentialFingerprint identifies the password a challenge was issued for
+// without storing its hash a second time.
+func credentialFingerprint(passwordHash string) string {
+	return refresh.Hash(passwordHash)
 }

@@ -188,3 +188,23 @@ func TestLoginMFASecretBoundToUser(t *testing.T) {
 		t.Error("a moved secret logged someone in")
 	}
 }
+
+// TestLoginMFAChallengeDiesWithThePassword: a challenge won with the old
+// password is refused once the password has changed.
+func TestLoginMFAChallengeDiesWithThePassword(t *testing.T) {
+	m := newMFAEnv(t)
+	const ip = "192.0.2.61"
+	ch := m.challenge(t, ip)
+	u, err := m.env.Store.GetUser(ctx(t), m.admin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.env.Store.SetPassword(ctx(t), u.ID, "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdG5ld3NhbHQ$bmV3aGFzaG5ld2hhc2huZXdoYXNobmV3aGFzaA", u.Version); err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.svc.LoginMFA(ctx(t), meta(ip), identity.LoginMFARequest{Challenge: ch, Code: m.env.TOTPCode(t, m.secret)})
+	wantAPI(t, err, 401, identity.CodeInvalidCredentials)
+	if e := last(t, m.env, "auth.mfa.failed"); e.Reason != "challenge issued before a password change" {
+		t.Errorf("audited reason %q", e.Reason)
+	}
+}

@@ -31,9 +31,11 @@ func (s *Service) ChangePassword(ctx context.Context, m Meta, p apigw.Principal,
 		return err
 	}
 	keys := []limitKey{{ScopePasswordChange, p.UserID}}
-	if err := s.checkLimits(ctx, m, "password", p.UserID, keys); err != nil {
+	h, err := s.reserveLimits(ctx, m, "password", p.UserID, keys)
+	if err != nil {
 		return err
 	}
+	defer h.release(ctx)
 	u, err := s.d.Store.GetUser(ctx, p.UserID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -50,7 +52,7 @@ func (s *Service) ChangePassword(ctx context.Context, m Meta, p apigw.Principal,
 			slog.String("userId", u.ID), slog.String("error", err.Error()))
 	}
 	if !ok {
-		if err := s.countFailure(ctx, keys); err != nil {
+		if err := h.failed(ctx); err != nil {
 			return err
 		}
 		if err := s.record(ctx, m, audit.Entry{
@@ -92,9 +94,11 @@ func (s *Service) ChangePassword(ctx context.Context, m Meta, p apigw.Principal,
 		// logout-all.
 		return fmt.Errorf("change password: revoke other sessions: %w", err)
 	}
-	if err := s.d.Limiter.Reset(ctx, ScopePasswordChange, p.UserID); err != nil {
-		obs.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "reset rate limit failed",
-			slog.String("scope", ScopePasswordChange), slog.String("error", err.Error()))
+	if h.priorFailures(0) > 0 {
+		if err := s.d.Limiter.Reset(ctx, ScopePasswordChange, p.UserID); err != nil {
+			obs.FromContext(ctx).LogAttrs(ctx, slog.LevelWarn, "reset rate limit failed",
+				slog.String("scope", ScopePasswordChange), slog.String("error", err.Error()))
+		}
 	}
 	return s.record(ctx, m, audit.Entry{
 		Actor: u.ID, ActorRole: u.Role, Action: "auth.password.changed", Target: u.ID, Outcome: audit.OutcomeSuccess,

@@ -48,9 +48,13 @@ func (s *Service) Register(ctx context.Context, m Meta, in RegisterRequest) (Acc
 		return Accepted{}, err
 	}
 	ipKeys := []limitKey{{ScopeRegisterIP, m.ipKey()}}
-	if err := s.checkLimits(ctx, m, "register", "", ipKeys); err != nil {
+	h, err := s.reserveLimits(ctx, m, "register", "", ipKeys)
+	if err != nil {
 		return Accepted{}, err
 	}
+	// Every registration attempt that gets past validation counts, whatever
+	// its outcome (released only for requests refused as invalid).
+	defer h.release(ctx)
 	v := in.validate()
 	if !v.Failed("password") {
 		if reason := s.d.Policy.Reject(in.Password, in.Email, in.DisplayName); reason != "" {
@@ -60,9 +64,9 @@ func (s *Service) Register(ctx context.Context, m Meta, in RegisterRequest) (Acc
 	if err := v.Err(); err != nil {
 		return Accepted{}, err
 	}
-	// Counted before the work, so concurrent requests cannot all slip in
-	// under the limit.
-	if err := s.countFailure(ctx, ipKeys); err != nil {
+	// Reserved before the work and kept, so concurrent requests cannot all
+	// slip in under the limit.
+	if err := h.failed(ctx); err != nil {
 		return Accepted{}, err
 	}
 

@@ -83,6 +83,7 @@ var _ Issuer = (*token.Issuer)(nil)
 
 // Limiter counts failures per scope and key (shared/ratelimit).
 type Limiter interface {
+	Reserve(ctx context.Context, scope, key string) (ratelimit.Decision, *ratelimit.Reservation, error)
 	Check(ctx context.Context, scope, key string) (ratelimit.Decision, error)
 	Fail(ctx context.Context, scope, key string) (ratelimit.Decision, error)
 	Reset(ctx context.Context, scope, key string) error

@@ -80,6 +80,9 @@ func (s *Service) startSession(ctx context.Context, m Meta, u store.User) (Token
 	sess := store.Session{
 		ID: ids.New(ids.Session), UserID: u.ID, UserAgent: m.UserAgent, SourceIP: m.SourceIP,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionLifetime),
+		// The session exists only if the password verified is still the
+		// user's: a concurrent password change wins over a login in flight.
+		VerifiedPasswordHash: u.PasswordHash,
 	}
 	rt, err := refresh.New()
 	if err != nil {
@@ -89,7 +92,7 @@ func (s *Service) startSession(ctx context.Context, m Meta, u store.User) (Token
 	err = s.d.Store.CreateSession(ctx, sess, store.RefreshToken{Hash: rt.Hash(), ExpiresAt: rtExpires})
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return Tokens{}, "", fmt.Errorf("%w: account deactivated during login: %w", ErrInvalidCredentials, err)
+		return Tokens{}, "", fmt.Errorf("%w: account deactivated or password changed during login: %w", ErrInvalidCredentials, err)
 	case err != nil:
 		return Tokens{}, "", err
 	}

@@ -75,6 +75,7 @@ func DefaultLoginPolicies() map[string]Policy {
 
 // API is the DynamoDB subset the Limiter uses.
 type API interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
@@ -406,3 +407,5 @@ func (c counter) throttledUntil(p Policy) time.Time {
 	}
 	return c.lastAt.Add(backoff(p, c.count))
 }
+
+func (l *Limiter) tableName() *string { return aws.String(l.table) }

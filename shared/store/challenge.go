@@ -26,15 +26,20 @@ type Challenge struct {
 	Hash      string
 	UserID    string
 	ExpiresAt time.Time
+	// Credential fingerprints the password the challenge was issued for
+	// (a digest of the stored hash, never the hash itself), so a challenge
+	// issued before a password change is refused after it.
+	Credential string
 }
 
 type challengeItem struct {
-	PK        string    `dynamodbav:"PK"`
-	SK        string    `dynamodbav:"SK"`
-	Type      string    `dynamodbav:"type"`
-	UserID    string    `dynamodbav:"userId"`
-	CreatedAt time.Time `dynamodbav:"createdAt"`
-	ExpiresAt int64     `dynamodbav:"expiresAt"`
+	PK         string    `dynamodbav:"PK"`
+	SK         string    `dynamodbav:"SK"`
+	Type       string    `dynamodbav:"type"`
+	UserID     string    `dynamodbav:"userId"`
+	CreatedAt  time.Time `dynamodbav:"createdAt"`
+	ExpiresAt  int64     `dynamodbav:"expiresAt"`
+	Credential string    `dynamodbav:"credential,omitempty"`
 }
 
 const skChallenge = "CHALLENGE"
@@ -57,7 +62,7 @@ func (s *Store) PutChallenge(ctx context.Context, c Challenge) error {
 	}
 	av, err := attributevalue.MarshalMap(challengeItem{
 		PK: "CHALLENGE#" + c.Hash, SK: skChallenge, Type: "mfaChallenge",
-		UserID: c.UserID, CreatedAt: now.UTC(), ExpiresAt: epoch(c.ExpiresAt),
+		UserID: c.UserID, CreatedAt: now.UTC(), ExpiresAt: epoch(c.ExpiresAt), Credential: c.Credential,
 	})
 	if err != nil {
 		return wrap("put challenge", fmt.Errorf("encode challenge: %w", err))
@@ -96,5 +101,5 @@ func (s *Store) ConsumeChallenge(ctx context.Context, hash string) (Challenge, e
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
 		return Challenge{}, wrap("consume challenge", fmt.Errorf("decode challenge: %w", err))
 	}
-	return Challenge{Hash: hash, UserID: it.UserID, ExpiresAt: fromEpoch(it.ExpiresAt)}, nil
+	return Challenge{Hash: hash, UserID: it.UserID, ExpiresAt: fromEpoch(it.ExpiresAt), Credential: it.Credential}, nil
 }

@@ -43,6 +43,12 @@ type Session struct {
 	CreatedAt   time.Time
 	LastSeenAt  time.Time
 	ExpiresAt   time.Time
+	// VerifiedPasswordHash, when set, is the stored password hash the login
+	// verified: CreateSession then succeeds only if the user's hash is still
+	// that one, so a login that verified a password changed meanwhile
+	// cannot create a session after the change revoked the others. Not
+	// stored on the session.
+	VerifiedPasswordHash string
 }
 
 // Live reports whether the session may still authorize requests at now. The
@@ -169,14 +175,20 @@ func (s *Store) CreateSession(ctx context.Context, sess Session, first RefreshTo
 		return wrap("create session", fmt.Errorf("encode refresh token: %w", err))
 	}
 	notExists := aws.String("attribute_not_exists(PK)")
+	userCheck := &types.ConditionCheck{
+		TableName:                 aws.String(s.table),
+		Key:                       userKey(sess.UserID),
+		ConditionExpression:       aws.String("#status = :active"),
+		ExpressionAttributeNames:  map[string]string{"#status": attrStatus},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":active": str(UserActive)},
+	}
+	if sess.VerifiedPasswordHash != "" {
+		userCheck.ConditionExpression = aws.String("#status = :active AND #pw = :pw")
+		userCheck.ExpressionAttributeNames["#pw"] = "passwordHash"
+		userCheck.ExpressionAttributeValues[":pw"] = str(sess.VerifiedPasswordHash)
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{
-			TableName:                 aws.String(s.table),
-			Key:                       userKey(sess.UserID),
-			ConditionExpression:       aws.String("#status = :active"),
-			ExpressionAttributeNames:  map[string]string{"#status": attrStatus},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":active": str(UserActive)},
-		}},
+		{ConditionCheck: userCheck},
 		{Put: &types.Put{TableName: aws.String(s.table), Item: sessAV, ConditionExpression: notExists}},
 		{Put: &types.Put{TableName: aws.String(s.table), Item: tokAV, ConditionExpression: notExists}},
 	}})
@@ -189,7 +201,7 @@ func (s *Store) CreateSession(ctx context.Context, sess Session, first RefreshTo
 	}
 	switch {
 	case reasonAt(codes, 0) == codeConditionFailed:
-		return wrap("create session", fmt.Errorf("user missing or not active: %w", ErrConflict))
+		return wrap("create session", fmt.Errorf("user missing, not active, or password changed: %w", ErrConflict))
 	case reasonAt(codes, 1) == codeConditionFailed:
 		return wrap("create session", fmt.Errorf("session id exists: %w", ErrConflict))
 	case reasonAt(codes, 2) == codeConditionFailed:

@@ -79,6 +79,9 @@ func TestCreateSessionRejects(t *testing.T) {
 		{"suspended user", func(s *store.Session, _ *store.RefreshToken) { s.UserID = sus.ID }, store.ErrConflict},
 		{"session id exists", func(s *store.Session, _ *store.RefreshToken) { s.ID = taken.ID }, store.ErrConflict},
 		{"token hash exists", func(_ *store.Session, r *store.RefreshToken) { r.Hash = takenHash }, store.ErrConflict},
+		{"password changed since it was verified", func(s *store.Session, _ *store.RefreshToken) {
+			s.VerifiedPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$b2xkc2FsdA$b2xkaGFzaA"
+		}, store.ErrConflict},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -137,6 +137,13 @@ func precheckSubmission(in SubmitInput) error {
 }
 
 func (s *Submitter) submit(ctx context.Context, c Caller, enrollmentID, taskID string, in SubmitInput, lease idempotency.Lease) (Created, error) {
+	// Upload references stay refused until the upload pipeline exists: it
+	// is what will check that an upload is the caller's, scanned clean and
+	// meant for a submission. Storing unchecked IDs would let a submission
+	// point at someone else's (or an infected) file.
+	if len(in.UploadIDs) > 0 {
+		return Created{}, validate.Errors{{Field: "uploadIds", Reason: "file uploads are not available yet; submit text and links"}}
+	}
 	for attempt := 1; ; attempt++ {
 		enr, err := s.store.GetEnrollment(ctx, enrollmentID)
 		if errors.Is(err, store.ErrNotFound) {

@@ -168,7 +168,8 @@ func TestSubmitRefusals(t *testing.T) {
 		{name: "ended enrollment", prepare: func(t *testing.T, f *fixture) { f.endEnrollment(t) }, want: work.ErrEnrollmentClosed},
 		{name: "http link", in: work.SubmitInput{Text: "x", Links: []string{"http://example.com"}}, fields: []string{"links[0]"}},
 		{name: "javascript link", in: work.SubmitInput{Text: "x", Links: []string{"javascript:alert(1)"}}, fields: []string{"links[0]"}},
-		{name: "bad upload id", in: work.SubmitInput{Text: "x", UploadIDs: []string{"sub_aaaaaaaaaaaaaaaaaaaaaaaaaa"}}, fields: []string{"uploadIds[0]"}},
+		{name: "bad upload id", in: work.SubmitInput{Text: "x", UploadIDs: []string{"sub_aaaaaaaaaaaaaaaaaaaaaaaaaa"}}, fields: []string{"uploadIds"}},
+		{name: "upload ids refused until uploads exist", in: work.SubmitInput{Text: "x", UploadIDs: []string{"upl_aaaaaaaaaaaaaaaaaaaaaaaaaa"}}, fields: []string{"uploadIds"}},
 		{name: "blank text", in: work.SubmitInput{Text: "  \n"}, fields: []string{"text"}},
 		{name: "too many links", in: work.SubmitInput{Text: "x", Links: []string{
 			"https://a.example/1", "https://a.example/2", "https://a.example/3", "https://a.example/4", "https://a.example/5", "https://a.example/6",
