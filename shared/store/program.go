@@ -404,7 +404,7 @@ func (s *Store) queryPrograms(ctx context.Context, q programQuery) (ProgramPage,
 		in.ExpressionAttributeValues[":skill"] = str(q.skill)
 	}
 	var page ProgramPage
-	for {
+	for round := 1; ; round++ {
 		in.Limit = aws.Int32(max(q.limit, min(s.pageSize, 100)))
 		if q.skill == "" {
 			in.Limit = aws.Int32(q.limit - int32(len(page.Programs)))
@@ -441,6 +441,13 @@ func (s *Store) queryPrograms(ctx context.Context, q programQuery) (ProgramPage,
 			}
 		}
 		if len(out.LastEvaluatedKey) == 0 {
+			return page, nil
+		}
+		if round >= pagedMaxRounds {
+			// A filter that rarely matches must not turn one (public,
+			// anonymous) request into a read of the whole index: answer a
+			// short page with a cursor to go on from.
+			page.Next = out.LastEvaluatedKey
 			return page, nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey

@@ -278,3 +278,36 @@ func TestListOpenProgramsSkillFilterPages(t *testing.T) {
 		t.Fatal("unnormalized skill accepted")
 	}
 }
+
+// TestSkillFilterReadsABoundedPartPerPage: a skill no program has must not
+// make one public request read the whole open-programs index.
+func TestSkillFilterReadsABoundedPartPerPage(t *testing.T) {
+	e := newEnv(t)
+	store.SetPageSize(e.st, 1)
+	org := ids.New(ids.Org)
+	for i := range 12 {
+		p := newProgram(org, time.Duration(i)*time.Minute, "design")
+		p.OpensAt = base.Add(time.Duration(i) * time.Hour)
+		p = mustProgram(t, e, p)
+		p.Status = domain.ProgramOpen
+		if _, err := e.st.UpdateProgram(ctx(t), p, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := e.st.ListOpenPrograms(ctx(t), "zz", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Programs) != 0 || page.Next == nil {
+		t.Fatalf("first page = %d programs, next %v: want an empty page that goes on", len(page.Programs), page.Next)
+	}
+	pages := 1
+	for page.Next != nil {
+		if page, err = e.st.ListOpenPrograms(ctx(t), "zz", 1, page.Next); err != nil {
+			t.Fatal(err)
+		}
+		if pages++; pages > 5 {
+			t.Fatal("the continuation never ends")
+		}
+	}
+}
