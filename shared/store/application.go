@@ -293,19 +293,7 @@ func (s *Store) ListInternApplications(ctx context.Context, internID string, lim
 }
 
 func (s *Store) listApplications(ctx context.Context, op string, q pagedQuery, limit int32, start StartKey) ([]Application, StartKey, error) {
-	var out []Application
-	next, err := s.pagedRead(ctx, q, limit, start, func(av map[string]types.AttributeValue) (bool, error) {
-		a, err := decodeApplication(av)
-		if err != nil {
-			return false, err
-		}
-		out = append(out, a)
-		return true, nil
-	})
-	if err != nil {
-		return nil, nil, wrap(op, err)
-	}
-	return out, next, nil
+	return listDecoded(ctx, s, op, q, limit, start, decodeApplication)
 }
 
 // decisionUpdate is the application update every decision transaction

@@ -243,19 +243,7 @@ func (s *Store) ListMentorEnrollments(ctx context.Context, mentorID string, limi
 }
 
 func (s *Store) listEnrollments(ctx context.Context, op string, q pagedQuery, limit int32, start StartKey) ([]Enrollment, StartKey, error) {
-	var out []Enrollment
-	next, err := s.pagedRead(ctx, q, limit, start, func(av map[string]types.AttributeValue) (bool, error) {
-		e, err := decodeEnrollment(av)
-		if err != nil {
-			return false, err
-		}
-		out = append(out, e)
-		return true, nil
-	})
-	if err != nil {
-		return nil, nil, wrap(op, err)
-	}
-	return out, next, nil
+	return listDecoded(ctx, s, op, q, limit, start, decodeEnrollment)
 }
 
 // pagedQuery names one GSI partition of one item type, listed in sort-key
@@ -278,6 +266,24 @@ func gsi1Query(pk, itemPKPrefix string, newestFirst bool) pagedQuery {
 
 func gsi2Query(pk, itemPKPrefix string, newestFirst bool) pagedQuery {
 	return pagedQuery{index: indexGSI2, pkAttr: attrGSI2PK, skAttr: attrGSI2SK, pk: pk, itemPKPrefix: itemPKPrefix, newestFirst: newestFirst}
+}
+
+// listDecoded reads one page of q and decodes every item, wrapping errors
+// with op.
+func listDecoded[T any](ctx context.Context, s *Store, op string, q pagedQuery, limit int32, start StartKey, decode func(map[string]types.AttributeValue) (T, error)) ([]T, StartKey, error) {
+	var out []T
+	next, err := s.pagedRead(ctx, q, limit, start, func(av map[string]types.AttributeValue) (bool, error) {
+		v, err := decode(av)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, v)
+		return true, nil
+	})
+	if err != nil {
+		return nil, nil, wrap(op, err)
+	}
+	return out, next, nil
 }
 
 // pagedMaxRounds bounds the Query calls behind one page when a filter drops
